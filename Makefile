@@ -1,0 +1,52 @@
+# Everything a fresh clone needs: `make synth` and `make test` install what they use first.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+# The CDK's jsii runtime prints a banner on Node 20; the CLI's own notices need the network.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+export CDK_DISABLE_CLI_TELEMETRY := true
+export AWS_CDK_NOTICES := false
+
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+.PHONY: install synth lint test bench clean
+
+install: $(PY_STAMP) $(NODE_STAMP)
+
+$(PY_STAMP): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+## Synthesize every stack into cdk.out/ (cdk-nag runs inside synth), then lint the templates.
+synth: install
+	rm -rf cdk.out
+	cdk synth --quiet --no-notices
+	$(MAKE) --no-print-directory lint
+	@$(BIN)/python scripts/synth_summary.py cdk.out
+
+## cfn-lint over every synthesized template: any error or warning fails.
+lint:
+	cfn-lint --non-zero-exit-code informational -- cdk.out/*.template.json
+
+test: install
+	$(BIN)/python -m pytest
+
+## Synth wall time of the suite next to an empty CDK app's, measured in the same run.
+bench: install
+	$(BIN)/python benchmarks/synth_time.py
+
+clean:
+	rm -rf cdk.out .pytest_cache $(VENV) node_modules

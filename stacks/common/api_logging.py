@@ -1,0 +1,112 @@
+"""JSON access logs for API Gateway stages, with saved Logs Insights queries."""
+from __future__ import annotations
+
+import enum
+import json
+
+import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from stacks.common.config import log_retention
+
+
+class ApiFlavor(enum.Enum):
+    REST = "rest"
+    HTTP = "http"
+
+
+# Same field names for both flavours, so one set of queries serves every API of the suite.
+# status and responseLatency are always numbers; everything else may be "-" and is quoted.
+_COMMON_FIELDS = {
+    "requestId": "$context.requestId",
+    "requestTime": "$context.requestTime",
+    "requestTimeEpoch": "$context.requestTimeEpoch",
+    "domainName": "$context.domainName",
+    "apiId": "$context.apiId",
+    "stage": "$context.stage",
+    "httpMethod": "$context.httpMethod",
+    "path": "$context.path",
+    "protocol": "$context.protocol",
+    "status": "$context.status",
+    "responseLength": "$context.responseLength",
+    "responseLatency": "$context.responseLatency",
+    "sourceIp": "$context.identity.sourceIp",
+    "userAgent": "$context.identity.userAgent",
+    "errorMessage": "$context.error.message",
+    "errorType": "$context.error.responseType",
+    # The user's opaque id, never their email: access logs are kept longer than PII should be.
+    "user": "$context.authorizer.claims.sub",
+}
+_FLAVOR_FIELDS = {
+    ApiFlavor.REST: {
+        "extendedRequestId": "$context.extendedRequestId",
+        "resourcePath": "$context.resourcePath",
+        "routeKey": "$context.httpMethod $context.resourcePath",
+        "integrationLatency": "$context.integration.latency",
+        "integrationStatus": "$context.integration.status",
+        "integrationError": "$context.integration.error",
+        "xrayTraceId": "$context.xrayTraceId",
+        "wafResponse": "$context.wafResponseCode",
+    },
+    ApiFlavor.HTTP: {
+        "resourcePath": "$context.routeKey",
+        "routeKey": "$context.routeKey",
+        "integrationLatency": "$context.integrationLatency",
+        "integrationStatus": "$context.integrationStatus",
+        "integrationError": "$context.integrationErrorMessage",
+    },
+}
+_NUMERIC_FIELDS = ("status", "responseLatency")
+
+# Saved Logs Insights queries over the fields above: (name suffix, query parts).
+_QUERIES = (
+    ("requests-per-domain", dict(
+        stats_statements=["count(*) as requests by domainName"], sort="requests desc")),
+    ("top-paths", dict(
+        stats_statements=["count(*) as requests, avg(responseLatency) as avgLatencyMs by httpMethod, resourcePath"],
+        sort="requests desc", limit=25)),
+    ("errors-by-path", dict(
+        filter_statements=["status >= 400"],
+        stats_statements=["sum(status < 500) as clientErrors, sum(status >= 500) as serverErrors"
+                          " by httpMethod, resourcePath, status"],
+        sort="serverErrors desc")),
+)
+
+
+def access_log_format(flavor: ApiFlavor) -> str:
+    """The JSON line API Gateway writes per request."""
+    fields = {**_COMMON_FIELDS, **_FLAVOR_FIELDS[flavor]}
+    body = json.dumps(fields)
+    for name in _NUMERIC_FIELDS:
+        body = body.replace(f'"{name}": "{fields[name]}"', f'"{name}": {fields[name]}')
+    return body
+
+
+class ApiAccessLog(Construct):
+    """A log group for one API stage's JSON access log, plus the saved queries over it."""
+
+    def __init__(self, scope: Construct, id_: str, *, flavor: ApiFlavor, api_name: str,
+                 retention_days: int,
+                 removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN) -> None:
+        super().__init__(scope, id_)
+        self.log_group = logs.LogGroup(self, "LogGroup", retention=log_retention(retention_days),
+                                       removal_policy=removal_policy)
+        self.format = access_log_format(flavor)
+        self.query_definitions = [
+            logs.QueryDefinition(
+                self, f"Query{index}",
+                query_definition_name=f"{cdk.Stack.of(self).stack_name}/{api_name}/{suffix}",
+                query_string=logs.QueryString(**query),
+                log_groups=[self.log_group])
+            for index, (suffix, query) in enumerate(_QUERIES)
+        ]
+
+    @property
+    def rest_destination(self) -> apigw.LogGroupLogDestination:
+        return apigw.LogGroupLogDestination(self.log_group)
+
+    @property
+    def rest_format(self) -> apigw.AccessLogFormat:
+        return apigw.AccessLogFormat.custom(self.format)

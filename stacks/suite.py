@@ -1,0 +1,37 @@
+"""The whole suite: one stack per system, the quality gates over all of them."""
+from __future__ import annotations
+
+import os
+from typing import Mapping
+
+import aws_cdk as cdk
+
+from stacks.common.environment import deployment_environment
+from stacks.common.nag import apply_quality_gates
+from stacks.url_shortener.config import UrlShortenerConfig
+from stacks.url_shortener.stack import EDGE_REGION, UrlShortenerEdgeMonitoringStack, UrlShortenerStack
+
+URL_SHORTENER = "UrlShortener"
+URL_SHORTENER_EDGE = "UrlShortenerEdgeMonitoring"
+
+
+def build_suite(app: cdk.App, environ: Mapping[str, str] = os.environ) -> dict[str, cdk.Stack]:
+    """Add every system's stack to ``app``; configuration errors raise before anything is built."""
+    env = deployment_environment(app.node, environ)
+    shortener_config = UrlShortenerConfig.from_context(app.node)
+
+    stacks: dict[str, cdk.Stack] = {}
+    needs_edge_stack = env.region is not None and env.region != EDGE_REGION
+    shortener = UrlShortenerStack(app, URL_SHORTENER, config=shortener_config, env=env,
+                                  cross_region_references=needs_edge_stack)
+    stacks[URL_SHORTENER] = shortener
+    if needs_edge_stack:
+        stacks[URL_SHORTENER_EDGE] = UrlShortenerEdgeMonitoringStack(
+            app, URL_SHORTENER_EDGE, shortener=shortener, config=shortener_config,
+            env=cdk.Environment(account=env.account, region=EDGE_REGION), cross_region_references=True)
+
+    for stack in stacks.values():
+        cdk.Tags.of(stack).add("project", "serverless-reference-systems")
+        cdk.Tags.of(stack).add("system", stack.stack_name)
+    apply_quality_gates(app)
+    return stacks

@@ -1,0 +1,314 @@
+"""The REST API: every route is a VTL mapping template in front of DynamoDB, no Lambda."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from stacks.common.api_logging import ApiAccessLog, ApiFlavor
+from stacks.common.mapping_templates import load_mapping_template
+from stacks.common.nag import acknowledge
+from stacks.common.waf import RegionalApiFirewall
+from stacks.url_shortener.config import UrlShortenerConfig
+from stacks.url_shortener.storage import LinkTable
+
+VTL_DIR = Path(__file__).parent / "vtl"
+JSON = "application/json"
+
+# Short ids are path segments: a safe slug, never the /app resource's own name.
+LINK_ID_PATTERN = r"^(?!app$)[A-Za-z0-9_-]{1,64}$"
+# http(s) only (so no javascript: or data: URLs), a host, then anything without whitespace.
+# Whitespace is refused because the URL becomes a Location header.
+URL_PATTERN = r"^https?://[^\s/?#]+([/?#]\S*)?$"
+URL_MAX_LENGTH = 2048
+
+_CORS_REQUEST_HEADERS = "'authorization,content-type'"
+_CORS_MAX_AGE = "'600'"
+
+
+@dataclass(frozen=True)
+class _Response:
+    status: str
+    template: str
+    selection_pattern: str | None = None
+    parameters: dict[str, str] | None = None
+
+
+class ShortenerApi(Construct):
+    """REST API ``/{linkId}`` (public redirect) and ``/app`` (the caller's own links)."""
+
+    def __init__(self, scope: Construct, id_: str, *, config: UrlShortenerConfig, links: LinkTable,
+                 user_pool: cognito.IUserPool) -> None:
+        super().__init__(scope, id_)
+        self._config = config
+        self._links = links
+        self.primary_origin = config.allowed_origins[0]
+        self.access_log = ApiAccessLog(self, "AccessLog", flavor=ApiFlavor.REST, api_name="url-shortener",
+                                       retention_days=config.observability.log_retention_days)
+        throttle = config.throttle
+        self.api = apigw.RestApi(
+            self, "Api",
+            description="URL shortener: API Gateway mapping templates in front of DynamoDB",
+            endpoint_types=[apigw.EndpointType.REGIONAL],  # CloudFront sits in front
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=cdk.RemovalPolicy.RETAIN,
+            deploy_options=apigw.StageOptions(
+                stage_name=config.stage_name,
+                tracing_enabled=True,
+                metrics_enabled=True,
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,  # full request logging would write users' URLs and tokens
+                access_log_destination=self.access_log.rest_destination,
+                access_log_format=self.access_log.rest_format,
+                throttling_rate_limit=throttle.rate_limit,
+                throttling_burst_limit=throttle.burst_limit,
+                method_options={"/{linkId}/GET": apigw.MethodDeploymentOptions(
+                    throttling_rate_limit=throttle.redirect_rate_limit,
+                    throttling_burst_limit=throttle.redirect_burst_limit)},
+            ),
+        )
+        self._acknowledge_account_logging_role()
+        self.firewall = RegionalApiFirewall(self, "Firewall", stage_arn=self.api.deployment_stage.stage_arn,
+                                            requests_per_ip_per_5_min=config.waf_requests_per_ip_per_5_min)
+        self.read_role, self.write_role = self._integration_roles()
+        self.authorizer = apigw.CognitoUserPoolsAuthorizer(
+            self, "Authorizer", cognito_user_pools=[user_pool],
+            identity_source=apigw.IdentitySource.header("Authorization"))
+        self.params_validator = self.api.add_request_validator(
+            "ParamsValidator", validate_request_parameters=True, validate_request_body=False)
+        self.body_validator = self.api.add_request_validator(
+            "BodyValidator", validate_request_parameters=True, validate_request_body=True)
+        self.create_link_model, self.update_link_model = self._models()
+        self._gateway_responses()
+
+        link = self.api.root.add_resource("{linkId}")
+        app = self.api.root.add_resource("app")
+        app_link = app.add_resource("{linkId}")
+        self._redirect_method(link)
+        self._list_method(app)
+        self._create_method(app)
+        self._update_method(app_link)
+        self._delete_method(app_link)
+        self._preflight(app, "'GET,POST,OPTIONS'")
+        self._preflight(app_link, "'PUT,DELETE,OPTIONS'")
+
+    # -- templates -----------------------------------------------------------------------
+
+    def _template(self, name: str, **values: str) -> str:
+        return load_mapping_template(VTL_DIR / name, values)
+
+    def _response_template(self, name: str, **values: str) -> str:
+        """Response templates that answer browsers start with the CORS origin echo."""
+        cors = self._template("cors-origin.vtl", AllowedOrigins=json.dumps(list(self._config.allowed_origins)))
+        return self._template(name, CorsOrigin=cors, **values)
+
+    def _request_template(self, name: str, **values: str) -> str:
+        return self._template(name, TableName=self._links.table.table_name, **values)
+
+    # -- IAM -----------------------------------------------------------------------------
+
+    def _integration_roles(self) -> tuple[iam.Role, iam.Role]:
+        principal = iam.ServicePrincipal("apigateway.amazonaws.com")
+        read_role = iam.Role(self, "ReadRole", assumed_by=principal,
+                             description="API Gateway reads links: GetItem on the table, Query on the owner index")
+        read_role.add_to_policy(iam.PolicyStatement(
+            actions=["dynamodb:GetItem"], resources=[self._links.table.table_arn]))
+        read_role.add_to_policy(iam.PolicyStatement(
+            actions=["dynamodb:Query"], resources=[self._links.owner_index_arn]))
+        write_role = iam.Role(self, "WriteRole", assumed_by=principal,
+                              description="API Gateway writes links: UpdateItem and DeleteItem on the table")
+        write_role.add_to_policy(iam.PolicyStatement(
+            actions=["dynamodb:UpdateItem", "dynamodb:DeleteItem"], resources=[self._links.table.table_arn]))
+        return read_role, write_role
+
+    def _acknowledge_account_logging_role(self) -> None:
+        role = self.api.node.find_child("CloudWatchRole")
+        acknowledge(role, "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                          "AmazonAPIGatewayPushToCloudWatchLogs]",
+                    "API Gateway's account-wide logging role needs this AWS-maintained policy to write "
+                    "execution logs to log groups it creates per API and stage.")
+
+    # -- validation and errors -----------------------------------------------------------
+
+    def _models(self) -> tuple[apigw.Model, apigw.Model]:
+        link_id = apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, pattern=LINK_ID_PATTERN,
+                                   min_length=1, max_length=64,
+                                   description="Short id: letters, digits, '-' and '_' (not 'app')")
+        url = apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, pattern=URL_PATTERN, min_length=10,
+                               max_length=URL_MAX_LENGTH, description="Target: an http(s) URL")
+        create = self.api.add_model("CreateLinkModel", content_type=JSON, model_name="CreateLink",
+                                    schema=apigw.JsonSchema(
+                                        schema=apigw.JsonSchemaVersion.DRAFT4, title="CreateLink",
+                                        type=apigw.JsonSchemaType.OBJECT, required=["id", "url"],
+                                        properties={"id": link_id, "url": url}, additional_properties=False))
+        update = self.api.add_model("UpdateLinkModel", content_type=JSON, model_name="UpdateLink",
+                                    schema=apigw.JsonSchema(
+                                        schema=apigw.JsonSchemaVersion.DRAFT4, title="UpdateLink",
+                                        type=apigw.JsonSchemaType.OBJECT, required=["url"],
+                                        properties={"id": link_id, "url": url}, additional_properties=False))
+        return create, update
+
+    def _gateway_responses(self) -> None:
+        """Errors API Gateway answers itself (validation, auth, throttling) carry CORS too."""
+        headers = {"Access-Control-Allow-Origin": f"'{self.primary_origin}'", "Vary": "'Origin'"}
+        self.api.add_gateway_response(
+            "BadRequestBody", type=apigw.ResponseType.BAD_REQUEST_BODY, status_code="400",
+            response_headers=headers,
+            templates={JSON: '{"message": "Invalid request body: $context.error.validationErrorString"}'})
+        for name, response_type in (("Default4xx", apigw.ResponseType.DEFAULT_4_XX),
+                                    ("Default5xx", apigw.ResponseType.DEFAULT_5_XX)):
+            self.api.add_gateway_response(
+                name, type=response_type, response_headers=headers,
+                templates={JSON: '{"message": $context.error.messageString}'})
+
+    # -- methods -------------------------------------------------------------------------
+
+    def _integration(self, *, action: str, role: iam.Role, request_template: str,
+                     responses: list[_Response]) -> apigw.AwsIntegration:
+        return apigw.AwsIntegration(
+            service="dynamodb", action=action,
+            options=apigw.IntegrationOptions(
+                credentials_role=role,
+                passthrough_behavior=apigw.PassthroughBehavior.NEVER,
+                request_templates={JSON: request_template},
+                integration_responses=[apigw.IntegrationResponse(
+                    status_code=response.status, selection_pattern=response.selection_pattern,
+                    response_templates={JSON: response.template},
+                    response_parameters=response.parameters) for response in responses],
+            ))
+
+    def _cors_parameters(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        return {"method.response.header.Access-Control-Allow-Origin": f"'{self.primary_origin}'",
+                "method.response.header.Vary": "'Origin'",
+                **(extra or {})}
+
+    def _api_responses(self, *, success: str, success_template: str, condition_failed_status: str,
+                       condition_failed_message: str) -> list[_Response]:
+        no_cache = {"method.response.header.Cache-Control": "'no-cache, no-store'"}
+        return [
+            _Response(success, self._response_template(success_template),
+                      parameters=self._cors_parameters(no_cache)),
+            _Response("400", self._response_template(
+                "error-response.vtl", ConditionFailedStatus=condition_failed_status,
+                ConditionFailedMessage=condition_failed_message),
+                selection_pattern=r"4\d{2}", parameters=self._cors_parameters(no_cache)),
+            _Response("500", self._response_template("server-error-response.vtl"),
+                      selection_pattern=r"5\d{2}", parameters=self._cors_parameters(no_cache)),
+        ]
+
+    @staticmethod
+    def _method_responses(statuses: list[str], headers: list[str]) -> list[apigw.MethodResponse]:
+        return [apigw.MethodResponse(status_code=status,
+                                     response_parameters={f"method.response.header.{h}": True for h in headers})
+                for status in statuses]
+
+    def _authorized(self, resource: apigw.IResource, http_method: str, integration: apigw.Integration, *,
+                    statuses: list[str], validator: apigw.IRequestValidator,
+                    request_parameters: dict[str, bool] | None = None,
+                    model: apigw.IModel | None = None) -> apigw.Method:
+        return resource.add_method(
+            http_method, integration,
+            authorization_type=apigw.AuthorizationType.COGNITO, authorizer=self.authorizer,
+            request_validator=validator, request_parameters=request_parameters,
+            request_models={JSON: model} if model else None,
+            method_responses=self._method_responses(
+                statuses, ["Access-Control-Allow-Origin", "Vary", "Cache-Control"]))
+
+    def _redirect_method(self, link: apigw.IResource) -> None:
+        cache = f"'max-age={self._config.redirect_cache_seconds}'"
+        not_found = self._config.not_found_url
+        integration = self._integration(
+            action="GetItem", role=self.read_role,
+            request_template=self._request_template("redirect-request.vtl"),
+            responses=[
+                _Response("301", self._template("redirect-response.vtl", NotFoundUrl=not_found),
+                          parameters={"method.response.header.Cache-Control": cache}),
+                _Response("302", self._template("redirect-error-response.vtl", NotFoundUrl=not_found),
+                          selection_pattern=r"4\d{2}",
+                          parameters={"method.response.header.Cache-Control": cache}),
+                _Response("500", '{"message": "The service failed to look the link up, please retry"}',
+                          selection_pattern=r"5\d{2}",
+                          parameters={"method.response.header.Cache-Control": "'no-store'"}),
+            ])
+        method = link.add_method(
+            "GET", integration, request_validator=self.params_validator,
+            request_parameters={"method.request.path.linkId": True},
+            method_responses=self._method_responses(["301", "302", "500", "503"], ["Location", "Cache-Control"]))
+        self._acknowledge_public(method, "short links are public by design: anyone holding the link is "
+                                         "redirected without signing in")
+
+    def _list_method(self, app: apigw.IResource) -> None:
+        integration = self._integration(
+            action="Query", role=self.read_role,
+            request_template=self._request_template(
+                "list-request.vtl", OwnerIndexName=LinkTable.OWNER_INDEX, PageSize=str(self._config.page_size)),
+            responses=self._api_responses(success="200", success_template="list-response.vtl",
+                                          condition_failed_status="400",
+                                          condition_failed_message="The request could not be processed"))
+        self._authorized(app, "GET", integration, statuses=["200", "400", "500", "503"],
+                         validator=self.params_validator,
+                         request_parameters={"method.request.querystring.next": False})
+
+    def _create_method(self, app: apigw.IResource) -> None:
+        integration = self._integration(
+            action="UpdateItem", role=self.write_role,
+            request_template=self._request_template("create-request.vtl"),
+            responses=self._api_responses(success="201", success_template="link-response.vtl",
+                                          condition_failed_status="409",
+                                          condition_failed_message="A link with this id already exists"))
+        self._authorized(app, "POST", integration, statuses=["201", "400", "409", "500", "503"],
+                         validator=self.body_validator, model=self.create_link_model)
+
+    def _update_method(self, app_link: apigw.IResource) -> None:
+        integration = self._integration(
+            action="UpdateItem", role=self.write_role,
+            request_template=self._request_template("update-request.vtl"),
+            responses=self._api_responses(success="200", success_template="link-response.vtl",
+                                          condition_failed_status="404",
+                                          condition_failed_message="You have no link with this id"))
+        self._authorized(app_link, "PUT", integration, statuses=["200", "400", "404", "500", "503"],
+                         validator=self.body_validator, model=self.update_link_model,
+                         request_parameters={"method.request.path.linkId": True})
+
+    def _delete_method(self, app_link: apigw.IResource) -> None:
+        integration = self._integration(
+            action="DeleteItem", role=self.write_role,
+            request_template=self._request_template("delete-request.vtl"),
+            responses=self._api_responses(success="204", success_template="empty-response.vtl",
+                                          condition_failed_status="404",
+                                          condition_failed_message="You have no link with this id"))
+        self._authorized(app_link, "DELETE", integration, statuses=["204", "400", "404", "500", "503"],
+                         validator=self.params_validator,
+                         request_parameters={"method.request.path.linkId": True})
+
+    def _preflight(self, resource: apigw.IResource, methods: str) -> None:
+        headers = {
+            "method.response.header.Access-Control-Allow-Origin": f"'{self.primary_origin}'",
+            "method.response.header.Access-Control-Allow-Methods": methods,
+            "method.response.header.Access-Control-Allow-Headers": _CORS_REQUEST_HEADERS,
+            "method.response.header.Access-Control-Max-Age": _CORS_MAX_AGE,
+            "method.response.header.Vary": "'Origin'",
+        }
+        integration = apigw.MockIntegration(
+            passthrough_behavior=apigw.PassthroughBehavior.NEVER,
+            request_templates={JSON: self._template("options-request.vtl")},
+            integration_responses=[apigw.IntegrationResponse(
+                status_code="204", response_parameters=headers,
+                response_templates={JSON: self._response_template("empty-response.vtl")})])
+        method = resource.add_method(
+            "OPTIONS", integration,
+            method_responses=[apigw.MethodResponse(
+                status_code="204", response_parameters={name: True for name in headers})])
+        self._acknowledge_public(method, "CORS preflight requests never carry credentials, so the "
+                                         "OPTIONS mock must answer without authorization")
+
+    @staticmethod
+    def _acknowledge_public(method: apigw.Method, reason: str) -> None:
+        acknowledge(method, "AwsSolutions-APIG4", f"No authorizer on purpose: {reason}.")
+        acknowledge(method, "AwsSolutions-COG4", f"No Cognito authorizer on purpose: {reason}.")
