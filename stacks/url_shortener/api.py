@@ -54,6 +54,7 @@ class ShortenerApi(Construct):
         throttle = config.throttle
         self.api = apigw.RestApi(
             self, "Api",
+            rest_api_name=f"{cdk.Stack.of(self).stack_name}-api",
             description="URL shortener: API Gateway mapping templates in front of DynamoDB",
             endpoint_types=[apigw.EndpointType.REGIONAL],  # CloudFront sits in front
             cloud_watch_role=True,

@@ -1,0 +1,189 @@
+"""Docker-free bundling of a Lambda function package, and the asset hash that goes with it.
+
+A function is a Python package directory (``lambda_src/<system>/<function>/``). Its asset
+is a directory holding that package under its own name plus the third-party
+dependencies from the package's optional ``requirements.txt``, installed by the local
+``pip`` as wheels built for Lambda's platform (``--platform``/``--only-binary``), so no
+build container is needed and compiled extensions match the function's architecture.
+
+The asset hash is computed from the inputs (source files, runtime, architecture), not
+from the bundled output: pip's output is not byte-for-byte reproducible (wheel RECORD
+files, timestamps), and hashing inputs lets synth skip bundling while keeping the hash.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+
+import aws_cdk as cdk
+import jsii
+from aws_cdk import aws_lambda as lambda_
+
+REQUIREMENTS_FILE = "requirements.txt"
+
+# Left out of both the asset and its hash: byte code and caches are rebuilt by the
+# interpreter, and tests next to a function are never needed at run time.
+EXCLUDED_DIRECTORIES = frozenset({"__pycache__", "tests", ".pytest_cache", ".mypy_cache"})
+EXCLUDED_SUFFIXES = frozenset({".pyc", ".pyo"})
+
+# Lambda's Python 3.12+ runtimes run on Amazon Linux 2023 (glibc 2.34). manylinux2014
+# (glibc 2.17) is the tag almost every project publishes; manylinux_2_28 is accepted too
+# because some projects ship only that tag for newer releases, and it runs on 2.34.
+_MANYLINUX_TAGS = ("manylinux2014", "manylinux_2_28")
+_MACHINES = {"arm64": "aarch64", "x86_64": "x86_64"}
+
+# Part of every hash, so a change to how assets are built (pip flags, layout, excludes)
+# rebuilds every function instead of silently reusing assets built the old way.
+_RECIPE_VERSION = "pip-target/1"
+
+# ``BundlingOptions.image`` is mandatory in the CDK API even when a local bundler does the
+# work. This name is never pulled: ``LocalPythonBundler.try_bundle`` either bundles or
+# raises, it never returns False, so CDK never falls back to Docker. The name says so if
+# it ever shows up in an error message.
+_PLACEHOLDER_IMAGE = "local-bundling-only/docker-is-never-used"
+
+
+class BundlingError(RuntimeError):
+    """Bundling a function failed; the message carries pip's own output."""
+
+
+def is_excluded(relative: Path) -> bool:
+    """Whether a path (relative to the function package) stays out of asset and hash."""
+    return (any(part in EXCLUDED_DIRECTORIES for part in relative.parts)
+            or relative.suffix in EXCLUDED_SUFFIXES)
+
+
+def source_files(entry: Path) -> Iterator[Path]:
+    """The package's files that go into the asset, in a stable (sorted) order."""
+    found = []
+    for directory, subdirectories, files in os.walk(entry, followlinks=True):
+        here = Path(directory)
+        subdirectories[:] = [d for d in subdirectories
+                             if not is_excluded((here / d).relative_to(entry))]
+        found.extend(here / name for name in files
+                     if not is_excluded((here / name).relative_to(entry)))
+    yield from sorted(found, key=lambda path: path.relative_to(entry).as_posix())
+
+
+def pip_platforms(architecture: lambda_.Architecture) -> tuple[str, ...]:
+    """The wheel platform tags Lambda can load on ``architecture``, most preferred first."""
+    try:
+        machine = _MACHINES[architecture.name]
+    except KeyError:
+        raise ValueError(f"no wheel platform known for Lambda architecture {architecture.name!r}") from None
+    return tuple(f"{tag}_{machine}" for tag in _MANYLINUX_TAGS)
+
+
+def python_version(runtime: lambda_.Runtime) -> str:
+    """``python3.14`` -> ``3.14``: the interpreter version wheels must be built for."""
+    prefix = "python"
+    if runtime.family != lambda_.RuntimeFamily.PYTHON or not runtime.name.startswith(prefix):
+        raise ValueError(f"{runtime.name} is not a Python Lambda runtime")
+    return runtime.name[len(prefix):]
+
+
+def asset_hash(entry: Path, *, runtime: lambda_.Runtime, architecture: lambda_.Architecture) -> str:
+    """sha256 over everything the bundled asset depends on, and nothing else.
+
+    Inputs: the package directory's name (it is the import name and part of the handler
+    string), each source file's path relative to the package and its bytes (this includes
+    ``requirements.txt``), the runtime, the architecture and the bundling recipe version.
+    Byte code, caches and ``tests/`` are ignored, as they are left out of the asset.
+    Dependencies are resolved by pip at bundling time: pin them in ``requirements.txt``,
+    or a new upstream release will not change the hash.
+    """
+    digest = hashlib.sha256()
+
+    def field(label: str, value: bytes) -> None:
+        # Length-prefixed, so no two different sequences of fields hash alike.
+        digest.update(f"{label}:{len(value)}:".encode())
+        digest.update(value)
+
+    field("recipe", _RECIPE_VERSION.encode())
+    field("runtime", runtime.name.encode())
+    field("architecture", architecture.name.encode())
+    field("package", entry.name.encode())
+    for path in source_files(entry):
+        field("path", path.relative_to(entry).as_posix().encode())
+        field("bytes", path.read_bytes())
+    return digest.hexdigest()
+
+
+def pip_install_command(requirements: Path, *, target: Path, runtime: lambda_.Runtime,
+                        architecture: lambda_.Architecture, python: str = sys.executable) -> list[str]:
+    """The pip invocation that installs Lambda-compatible wheels into ``target``."""
+    platforms = [arg for tag in pip_platforms(architecture) for arg in ("--platform", tag)]
+    return [
+        python, "-m", "pip", "install",
+        "--target", str(target),
+        *platforms,
+        "--implementation", "cp",
+        "--python-version", python_version(runtime),
+        # Wheels only: building an sdist here would compile for this machine, not Lambda's.
+        "--only-binary=:all:",
+        # Byte code written here would be for this interpreter's version, not the runtime's.
+        "--no-compile",
+        "--disable-pip-version-check",
+        "--no-input",
+        "-r", str(requirements),
+    ]
+
+
+@jsii.implements(cdk.ILocalBundling)
+class LocalPythonBundler:
+    """Bundles a function package on this machine; never hands over to Docker."""
+
+    def __init__(self, *, entry: Path, runtime: lambda_.Runtime,
+                 architecture: lambda_.Architecture, python: str = sys.executable) -> None:
+        self.entry = entry
+        self.runtime = runtime
+        self.architecture = architecture
+        self.python = python
+
+    def try_bundle(self, output_dir: str, *, image: cdk.DockerImage, **_options: Any) -> bool:
+        # Exceptions raised here travel back through jsii and fail synth with this message.
+        self.bundle(Path(output_dir))
+        return True
+
+    def bundle(self, output_dir: Path) -> None:
+        requirements = self.entry / REQUIREMENTS_FILE
+        if requirements.is_file():
+            self._install(requirements, output_dir)
+        package_dir = output_dir / self.entry.name
+        if package_dir.exists():
+            raise BundlingError(f"a dependency in {requirements} installs a top-level "
+                                f"'{self.entry.name}', which would shadow the function package "
+                                f"{self.entry}; rename the function directory")
+        for source in source_files(self.entry):
+            destination = package_dir / source.relative_to(self.entry)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, destination)
+
+    def _install(self, requirements: Path, output_dir: Path) -> None:
+        command = pip_install_command(requirements, target=output_dir, runtime=self.runtime,
+                                      architecture=self.architecture, python=self.python)
+        # cwd: nested "-r"/"-c" lines in requirements.txt resolve relative to the package.
+        result = subprocess.run(command, cwd=self.entry, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise BundlingError(
+                f"pip could not install {requirements} for {self.runtime.name} "
+                f"{self.architecture.name} (exit code {result.returncode}).\n"
+                f"command: {' '.join(command)}\n{result.stderr.strip() or result.stdout.strip()}")
+
+
+def python_code(entry: Path, *, runtime: lambda_.Runtime, architecture: lambda_.Architecture) -> lambda_.Code:
+    """Lambda code for a function package, bundled locally, hashed by its inputs."""
+    return lambda_.Code.from_asset(
+        str(entry),
+        asset_hash_type=cdk.AssetHashType.CUSTOM,
+        asset_hash=asset_hash(entry, runtime=runtime, architecture=architecture),
+        bundling=cdk.BundlingOptions(
+            image=cdk.DockerImage.from_registry(_PLACEHOLDER_IMAGE),
+            local=LocalPythonBundler(entry=entry, runtime=runtime, architecture=architecture),
+        ),
+    )

@@ -1,0 +1,149 @@
+"""The suite's Lambda function: one package directory in, a traced, least-privilege function out."""
+from __future__ import annotations
+
+import keyword
+from pathlib import Path
+from typing import Mapping
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from stacks.common.bundling import python_code
+from stacks.common.config import LOG_RETENTION_DAYS
+from stacks.common.nag import acknowledge
+
+# The newest Python runtime aws-cdk-lib 2.275 knows. cdk-nag's AwsSolutions-L1 compares
+# against the newest entry of Runtime.ALL for the family, so anything older fails synth;
+# raise this together with aws-cdk-lib.
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+
+DEFAULT_TIMEOUT = cdk.Duration.seconds(10)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+# The Python enum's values are member names ("ONE_MONTH"), not days, so
+# ``logs.RetentionDays(30)`` fails; this maps every retention config.py accepts.
+_RETENTION = {
+    1: logs.RetentionDays.ONE_DAY, 3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS, 7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS, 30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS, 90: logs.RetentionDays.THREE_MONTHS,
+    120: logs.RetentionDays.FOUR_MONTHS, 150: logs.RetentionDays.FIVE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS, 365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS, 545: logs.RetentionDays.EIGHTEEN_MONTHS,
+    731: logs.RetentionDays.TWO_YEARS, 1096: logs.RetentionDays.THREE_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS, 2192: logs.RetentionDays.SIX_YEARS,
+    2557: logs.RetentionDays.SEVEN_YEARS, 2922: logs.RetentionDays.EIGHT_YEARS,
+    3288: logs.RetentionDays.NINE_YEARS, 3653: logs.RetentionDays.TEN_YEARS,
+}
+
+
+def retention(days: int) -> logs.RetentionDays:
+    """The ``RetentionDays`` member for a number of days from config (``LOG_RETENTION_DAYS``)."""
+    if isinstance(days, bool) or days not in _RETENTION:
+        raise ValueError(f"log_retention_days must be one of {LOG_RETENTION_DAYS}, got {days!r}")
+    return _RETENTION[days]
+
+
+class PythonFunction(Construct):
+    """A Python Lambda function built from ``lambda_src/<system>/<function>/``.
+
+    Defaults: the newest Python runtime on arm64, X-Ray active tracing, its own log group
+    with a retention, Powertools configured through environment variables, and its own
+    role holding only what running needs (writing to its log group, sending traces).
+    Grant anything else to ``function`` (``table.grant_read_data(fn.function)``); grants
+    land on ``role``.
+
+    Dependencies come from the package's ``requirements.txt`` (Powertools included, as
+    handlers import it) and are bundled without Docker, see :mod:`stacks.common.bundling`.
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, entry: Path, service_name: str,
+                 metrics_namespace: str, log_retention_days: int, description: str,
+                 environment: Mapping[str, str] | None = None,
+                 timeout: cdk.Duration = DEFAULT_TIMEOUT, memory_size: int = 256,
+                 architecture: lambda_.Architecture = lambda_.Architecture.ARM_64,
+                 log_level: str = "INFO",
+                 reserved_concurrent_executions: int | None = None) -> None:
+        super().__init__(scope, id_)
+        entry = _checked_entry(entry)
+        if not service_name or not metrics_namespace:
+            raise ValueError("service_name and metrics_namespace must be non-empty")
+        if log_level not in LOG_LEVELS:
+            raise ValueError(f"log_level must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
+
+        self.log_group = logs.LogGroup(self, "LogGroup", retention=retention(log_retention_days))
+        self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                             description=f"Runs the {service_name} function: {description}"[:1000])
+        # What running needs, in a policy of its own rather than the role's default policy:
+        # grants made later by callers go to the default policy, and the acknowledgement
+        # below must not extend to whatever they add there.
+        self.execution_policy = iam.Policy(self, "ExecutionPolicy", roles=[self.role], statements=[
+            iam.PolicyStatement(sid="WriteOwnLogs",
+                                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                                resources=[self.log_group.log_group_arn]),
+            iam.PolicyStatement(sid="SendTraces",
+                                actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                                resources=["*"]),
+        ])
+        acknowledge(self.execution_policy, "AwsSolutions-IAM5[Resource::*]",
+                    "X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level "
+                    "permissions, so active tracing needs Resource '*'; this policy holds only "
+                    "those two actions besides log writes scoped to the function's own log group.")
+
+        self.function = lambda_.Function(
+            self, "Function",
+            runtime=RUNTIME,
+            architecture=architecture,
+            # Bundles hold the package under its directory name (see bundling.py).
+            handler=f"{entry.name}.handler.handler",
+            code=python_code(entry, runtime=RUNTIME, architecture=architecture),
+            role=self.role,
+            log_group=self.log_group,
+            description=description,
+            environment=_environment(environment or {}, service_name=service_name,
+                                     metrics_namespace=metrics_namespace, log_level=log_level),
+            timeout=timeout,
+            memory_size=memory_size,
+            reserved_concurrent_executions=reserved_concurrent_executions,
+        )
+        # Active tracing is set on the resource rather than through ``tracing=``, because
+        # the L2 prop adds the X-Ray statement to the role's default policy, where callers'
+        # grants land too (see ExecutionPolicy above).
+        cfn_function: lambda_.CfnFunction = self.function.node.default_child  # type: ignore[assignment]
+        cfn_function.tracing_config = lambda_.CfnFunction.TracingConfigProperty(mode="Active")
+        # The function must not start before it may write logs and traces.
+        self.function.node.add_dependency(self.execution_policy)
+
+
+def _checked_entry(entry: Path) -> Path:
+    entry = Path(entry).resolve()
+    if not entry.is_dir():
+        raise ValueError(f"entry must be a function package directory, got {entry}")
+    missing = [name for name in ("__init__.py", "handler.py") if not (entry / name).is_file()]
+    if missing:
+        raise ValueError(f"function package {entry} lacks {', '.join(missing)}")
+    if not entry.name.isidentifier() or keyword.iskeyword(entry.name):
+        raise ValueError(f"function directory name {entry.name!r} is not importable: "
+                         "the handler string is '<directory>.handler.handler'")
+    return entry
+
+
+def _environment(extra: Mapping[str, str], *, service_name: str, metrics_namespace: str,
+                 log_level: str) -> dict[str, str]:
+    powertools = {
+        "POWERTOOLS_SERVICE_NAME": service_name,
+        "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace,
+        "POWERTOOLS_LOG_LEVEL": log_level,
+        # Events carry user data; logging them wholesale would keep PII for the retention.
+        "POWERTOOLS_LOGGER_LOG_EVENT": "false",
+        # Same for responses recorded as trace metadata (and they can exceed segment size).
+        "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
+    }
+    clashes = sorted(set(extra) & set(powertools))
+    if clashes:
+        raise ValueError(f"environment must not set {', '.join(clashes)}: PythonFunction sets "
+                         "them from its own props")
+    return {**powertools, **extra}
