@@ -36,7 +36,9 @@ LOG_RETENTION_DAYS = tuple(_RETENTION)
 
 
 def log_retention(days: int) -> logs.RetentionDays:
-    """The CDK enum for a validated number of days (see ``ContextBlock.log_retention_days``)."""
+    """The CDK enum for a number of days; CloudWatch Logs accepts only the listed values."""
+    if isinstance(days, bool) or days not in _RETENTION:
+        raise ValueError(f"log_retention_days must be one of {LOG_RETENTION_DAYS}, got {days!r}")
     return _RETENTION[days]
 
 

@@ -12,7 +12,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from stacks.common.bundling import python_code
-from stacks.common.config import LOG_RETENTION_DAYS
+from stacks.common.config import log_retention
 from stacks.common.nag import acknowledge
 
 # The newest Python runtime aws-cdk-lib 2.275 knows. cdk-nag's AwsSolutions-L1 compares
@@ -22,30 +22,6 @@ RUNTIME = lambda_.Runtime.PYTHON_3_14
 
 DEFAULT_TIMEOUT = cdk.Duration.seconds(10)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-
-# The Python enum's values are member names ("ONE_MONTH"), not days, so
-# ``logs.RetentionDays(30)`` fails; this maps every retention config.py accepts.
-_RETENTION = {
-    1: logs.RetentionDays.ONE_DAY, 3: logs.RetentionDays.THREE_DAYS,
-    5: logs.RetentionDays.FIVE_DAYS, 7: logs.RetentionDays.ONE_WEEK,
-    14: logs.RetentionDays.TWO_WEEKS, 30: logs.RetentionDays.ONE_MONTH,
-    60: logs.RetentionDays.TWO_MONTHS, 90: logs.RetentionDays.THREE_MONTHS,
-    120: logs.RetentionDays.FOUR_MONTHS, 150: logs.RetentionDays.FIVE_MONTHS,
-    180: logs.RetentionDays.SIX_MONTHS, 365: logs.RetentionDays.ONE_YEAR,
-    400: logs.RetentionDays.THIRTEEN_MONTHS, 545: logs.RetentionDays.EIGHTEEN_MONTHS,
-    731: logs.RetentionDays.TWO_YEARS, 1096: logs.RetentionDays.THREE_YEARS,
-    1827: logs.RetentionDays.FIVE_YEARS, 2192: logs.RetentionDays.SIX_YEARS,
-    2557: logs.RetentionDays.SEVEN_YEARS, 2922: logs.RetentionDays.EIGHT_YEARS,
-    3288: logs.RetentionDays.NINE_YEARS, 3653: logs.RetentionDays.TEN_YEARS,
-}
-
-
-def retention(days: int) -> logs.RetentionDays:
-    """The ``RetentionDays`` member for a number of days from config (``LOG_RETENTION_DAYS``)."""
-    if isinstance(days, bool) or days not in _RETENTION:
-        raise ValueError(f"log_retention_days must be one of {LOG_RETENTION_DAYS}, got {days!r}")
-    return _RETENTION[days]
-
 
 class PythonFunction(Construct):
     """A Python Lambda function built from ``lambda_src/<system>/<function>/``.
@@ -74,7 +50,7 @@ class PythonFunction(Construct):
         if log_level not in LOG_LEVELS:
             raise ValueError(f"log_level must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
 
-        self.log_group = logs.LogGroup(self, "LogGroup", retention=retention(log_retention_days))
+        self.log_group = logs.LogGroup(self, "LogGroup", retention=log_retention(log_retention_days))
         self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                              description=f"Runs the {service_name} function: {description}"[:1000])
         # What running needs, in a policy of its own rather than the role's default policy:

@@ -1,0 +1,232 @@
+"""Docker-free bundling: the asset hash follows the inputs, and bundles fit Lambda's platform."""
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import cx_api
+from aws_cdk.assertions import Template
+
+from stacks.common.bundling import asset_hash, pip_install_command
+from stacks.common.lambda_function import RUNTIME, PythonFunction
+
+FIXTURE = Path(__file__).parent / "fixtures" / "sample_fn"
+ARM_64 = lambda_.Architecture.ARM_64
+X86_64 = lambda_.Architecture.X86_64
+
+# e_machine values from the ELF specification.
+EM_X86_64 = 0x3E
+EM_AARCH64 = 0xB7
+
+
+def copy_of_fixture(parent: Path, name: str = "sample_fn") -> Path:
+    return Path(shutil.copytree(FIXTURE, parent / name,
+                                ignore=shutil.ignore_patterns("__pycache__")))
+
+
+def hash_of(entry: Path, *, runtime: lambda_.Runtime = RUNTIME,
+            architecture: lambda_.Architecture = ARM_64) -> str:
+    return asset_hash(entry, runtime=runtime, architecture=architecture)
+
+
+def add_function(stack: cdk.Stack, id_: str, entry: Path,
+                 architecture: lambda_.Architecture = ARM_64) -> PythonFunction:
+    return PythonFunction(stack, id_, entry=entry, service_name="sample",
+                          metrics_namespace="Tests", log_retention_days=7,
+                          description="bundling test function", architecture=architecture)
+
+
+def bundle_dir(assembly: cx_api.CloudAssembly, stack: cdk.Stack, architecture: str) -> Path:
+    """The staged asset directory of the stack's function for ``architecture``."""
+    functions = Template.from_stack(stack).find_resources(
+        "AWS::Lambda::Function", {"Properties": {"Architectures": [architecture]}})
+    (function,) = functions.values()
+    asset_id = function["Properties"]["Code"]["S3Key"].removesuffix(".zip")
+    manifest = json.loads((Path(assembly.directory) / f"{stack.artifact_id}.assets.json").read_text())
+    return Path(assembly.directory) / manifest["files"][asset_id]["source"]["path"]
+
+
+def elf_machine(shared_object: Path) -> int:
+    header = shared_object.read_bytes()[:20]
+    assert header[:4] == b"\x7fELF", f"{shared_object} is not an ELF file"
+    byte_order = "<" if header[5] == 1 else ">"
+    return struct.unpack(f"{byte_order}H", header[18:20])[0]
+
+
+# --- asset hash (pure) ------------------------------------------------------------------
+
+def test_copies_of_the_same_function_in_different_places_hash_alike(tmp_path):
+    first = copy_of_fixture(tmp_path / "a")
+    second = copy_of_fixture(tmp_path / "b")
+
+    assert hash_of(first) == hash_of(second) == hash_of(first)
+
+
+def test_editing_code_changes_the_hash(tmp_path):
+    entry = copy_of_fixture(tmp_path)
+    before = hash_of(entry)
+
+    (entry / "logic.py").write_text((entry / "logic.py").read_text() + "\n# edited\n")
+
+    assert hash_of(entry) != before
+
+
+def test_adding_a_module_changes_the_hash(tmp_path):
+    entry = copy_of_fixture(tmp_path)
+    before = hash_of(entry)
+
+    (entry / "extra.py").write_text("VALUE = 1\n")
+
+    assert hash_of(entry) != before
+
+
+def test_changing_requirements_changes_the_hash(tmp_path):
+    entry = copy_of_fixture(tmp_path)
+    before = hash_of(entry)
+
+    (entry / "requirements.txt").write_text("msgpack==1.2.3\n")
+
+    assert hash_of(entry) != before
+
+
+def test_switching_architecture_changes_the_hash(tmp_path):
+    entry = copy_of_fixture(tmp_path)
+
+    assert hash_of(entry, architecture=ARM_64) != hash_of(entry, architecture=X86_64)
+
+
+def test_switching_runtime_changes_the_hash(tmp_path):
+    entry = copy_of_fixture(tmp_path)
+
+    assert hash_of(entry, runtime=lambda_.Runtime.PYTHON_3_12) != hash_of(entry, runtime=RUNTIME)
+
+
+def test_renaming_the_package_directory_changes_the_hash(tmp_path):
+    # The directory name is the import name inside the bundle and part of the handler string.
+    assert hash_of(copy_of_fixture(tmp_path, "sample_fn")) != hash_of(copy_of_fixture(tmp_path, "other_fn"))
+
+
+def test_byte_code_caches_and_tests_do_not_change_the_hash(tmp_path):
+    entry = copy_of_fixture(tmp_path)
+    before = hash_of(entry)
+
+    (entry / "__pycache__").mkdir()
+    (entry / "__pycache__" / "logic.cpython-314.pyc").write_bytes(b"\x00compiled")
+    (entry / "stale.pyc").write_bytes(b"\x00compiled")
+    (entry / "tests").mkdir()
+    (entry / "tests" / "test_logic.py").write_text("def test_nothing():\n    pass\n")
+
+    assert hash_of(entry) == before
+
+
+# --- pip invocation ---------------------------------------------------------------------
+
+@pytest.mark.parametrize(("architecture", "machine"), [(ARM_64, "aarch64"), (X86_64, "x86_64")])
+def test_pip_installs_only_wheels_built_for_lambdas_platform(tmp_path, architecture, machine):
+    command = pip_install_command(FIXTURE / "requirements.txt", target=tmp_path,
+                                  runtime=RUNTIME, architecture=architecture)
+
+    def values_of(flag: str) -> list[str]:
+        return [command[i + 1] for i, arg in enumerate(command) if arg == flag]
+
+    assert command[1:4] == ["-m", "pip", "install"]
+    assert f"manylinux2014_{machine}" in values_of("--platform")
+    assert all(p.startswith("manylinux") and p.endswith(f"_{machine}") for p in values_of("--platform"))
+    assert values_of("--implementation") == ["cp"]
+    assert values_of("--python-version") == [RUNTIME.name.removeprefix("python")]
+    assert values_of("--target") == [str(tmp_path)]
+    assert {"--only-binary=:all:", "--no-compile"} <= set(command)
+
+
+# --- bundling through synth -------------------------------------------------------------
+
+def test_a_pip_failure_fails_synth_with_pips_own_message(tmp_path):
+    entry = copy_of_fixture(tmp_path / "src")
+    (entry / "requirements.txt").write_text("this is === not a requirement\n")
+    stack = cdk.Stack(cdk.App(outdir=str(tmp_path / "cdk.out")), "BrokenRequirements")
+
+    # pip rejects the line before touching the network, so this stays fast and offline.
+    with pytest.raises(RuntimeError, match=r"pip could not install[\s\S]*Invalid requirement"):
+        add_function(stack, "Fn", entry)
+
+
+def test_a_function_without_requirements_is_bundled_as_its_package_alone(tmp_path):
+    entry = copy_of_fixture(tmp_path / "src")
+    (entry / "requirements.txt").unlink()
+    (entry / "__pycache__").mkdir()
+    (entry / "__pycache__" / "logic.cpython-314.pyc").write_bytes(b"\x00compiled")
+    app = cdk.App(outdir=str(tmp_path / "cdk.out"))
+    stack = cdk.Stack(app, "NoRequirements")
+    add_function(stack, "Fn", entry)
+
+    bundle = bundle_dir(app.synth(), stack, "arm64")
+
+    assert sorted(p.name for p in bundle.iterdir()) == ["sample_fn"]
+    assert sorted(p.name for p in (bundle / "sample_fn").iterdir()) == ["__init__.py", "handler.py", "logic.py"]
+
+
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory):
+    """One real bundling run per architecture: pip downloads Lambda wheels from PyPI."""
+    outdir = tmp_path_factory.mktemp("bundled") / "cdk.out"
+    app = cdk.App(outdir=str(outdir))
+    stack = cdk.Stack(app, "Bundled")
+    add_function(stack, "Arm", FIXTURE, ARM_64)
+    add_function(stack, "Intel", FIXTURE, X86_64)
+    assembly = app.synth()
+    return {arch: bundle_dir(assembly, stack, arch) for arch in ("arm64", "x86_64")}, stack
+
+
+@pytest.mark.slow
+def test_bundle_holds_the_function_package_under_its_own_name(bundled):
+    bundles, _ = bundled
+    package = bundles["arm64"] / "sample_fn"
+
+    assert {"__init__.py", "handler.py", "logic.py"} <= {p.name for p in package.iterdir()}
+    assert not list(package.rglob("__pycache__"))
+
+
+@pytest.mark.slow
+def test_bundle_holds_the_dependencies_named_in_requirements(bundled):
+    bundles, _ = bundled
+    names = {p.name for p in bundles["arm64"].iterdir()}
+
+    assert {"msgpack", "aws_lambda_powertools"} <= names
+    assert not list(bundles["arm64"].rglob("*.pyc")), "byte code must not be compiled for the wrong Python"
+
+
+@pytest.mark.slow
+def test_arm64_bundle_carries_extensions_compiled_for_aarch64(bundled):
+    bundles, _ = bundled
+    extensions = list((bundles["arm64"] / "msgpack").glob("*.so"))
+
+    assert extensions, "msgpack should ship a compiled extension"
+    assert {elf_machine(so) for so in extensions} == {EM_AARCH64}
+
+
+@pytest.mark.slow
+def test_x86_64_bundle_carries_extensions_compiled_for_x86_64(bundled):
+    bundles, _ = bundled
+    extensions = list((bundles["x86_64"] / "msgpack").glob("*.so"))
+
+    assert extensions, "msgpack should ship a compiled extension"
+    assert {elf_machine(so) for so in extensions} == {EM_X86_64}
+
+
+@pytest.mark.slow
+def test_skipping_bundling_keeps_the_asset_hash_of_a_real_bundle(bundled):
+    _, bundled_stack = bundled
+    skipped_stack = cdk.Stack(cdk.App(context={"aws:cdk:bundling-stacks": []}), "Bundled")
+    add_function(skipped_stack, "Arm", FIXTURE, ARM_64)
+    add_function(skipped_stack, "Intel", FIXTURE, X86_64)
+
+    def code_keys(stack: cdk.Stack) -> set[str]:
+        functions = Template.from_stack(stack).find_resources("AWS::Lambda::Function")
+        return {f["Properties"]["Code"]["S3Key"] for f in functions.values()}
+
+    assert code_keys(skipped_stack) == code_keys(bundled_stack)

@@ -1,0 +1,219 @@
+"""PythonFunction: the suite's Lambda defaults, its least-privilege role and the cdk-nag gate."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk.assertions import Capture, Match, Template
+
+from stacks.common.config import LOG_RETENTION_DAYS, log_retention
+from stacks.common.lambda_function import PythonFunction
+from stacks.common.nag import apply_quality_gates
+
+FIXTURE = Path(__file__).parent / "fixtures" / "sample_fn"
+# Bundling runs pip; these tests are about the template, so they skip it (the hash stays custom).
+NO_BUNDLING = {"aws:cdk:bundling-stacks": []}
+
+
+def add_function(stack: cdk.Stack, id_: str = "Fn", **overrides) -> PythonFunction:
+    props = dict(entry=FIXTURE, service_name="sample", metrics_namespace="Tests/Sample",
+                 log_retention_days=90, description="sample function for tests")
+    return PythonFunction(stack, id_, **{**props, **overrides})
+
+
+@pytest.fixture(scope="module")
+def sample():
+    stack = cdk.Stack(cdk.App(context=NO_BUNDLING), "FunctionStack")
+    fn = add_function(stack, environment={"TABLE_NAME": "links"})
+    table = dynamodb.TableV2(stack, "Table",
+                             partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING))
+    table.grant_read_data(fn.function)
+    return SimpleNamespace(stack=stack, fn=fn, template=Template.from_stack(stack))
+
+
+def policies_of_role(sample) -> list[dict]:
+    role_ref = sample.stack.resolve(sample.fn.role.role_name)
+    return [p["Properties"] for p in sample.template.find_resources("AWS::IAM::Policy").values()
+            if role_ref in p["Properties"]["Roles"]]
+
+
+# --- function defaults ------------------------------------------------------------------
+
+def test_function_runs_python_3_12_or_newer_on_arm64(sample):
+    runtime = Capture()
+    sample.template.has_resource_properties("AWS::Lambda::Function", {
+        "Runtime": runtime, "Architectures": ["arm64"]})
+
+    version = re.fullmatch(r"python(\d+)\.(\d+)", runtime.as_string())
+    assert version and tuple(map(int, version.groups())) >= (3, 12)
+
+
+def test_function_uses_the_newest_python_runtime_cdk_knows(sample):
+    # cdk-nag's AwsSolutions-L1 fails synth for anything older.
+    newest = max((r for r in dir(lambda_.Runtime) if re.fullmatch(r"PYTHON_3_\d+", r)),
+                 key=lambda name: int(name.rsplit("_", 1)[-1]))
+    sample.template.has_resource_properties("AWS::Lambda::Function", {
+        "Runtime": getattr(lambda_.Runtime, newest).name})
+
+
+def test_x86_64_can_be_chosen_instead_of_arm64():
+    stack = cdk.Stack(cdk.App(context=NO_BUNDLING), "X86Stack")
+    add_function(stack, architecture=lambda_.Architecture.X86_64)
+
+    Template.from_stack(stack).has_resource_properties("AWS::Lambda::Function", {
+        "Architectures": ["x86_64"]})
+
+
+def test_every_invocation_is_traced_with_xray(sample):
+    sample.template.has_resource_properties("AWS::Lambda::Function", {
+        "TracingConfig": {"Mode": "Active"}})
+
+
+def test_handler_string_names_the_handler_module_inside_the_function_package(sample):
+    sample.template.has_resource_properties("AWS::Lambda::Function", {
+        "Handler": "sample_fn.handler.handler"})
+
+
+def test_defaults_are_ten_seconds_and_256_mb(sample):
+    sample.template.has_resource_properties("AWS::Lambda::Function", {
+        "Timeout": 10, "MemorySize": 256})
+
+
+def test_function_logs_to_its_own_log_group_kept_for_the_configured_days(sample):
+    sample.template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 90})
+    sample.template.has_resource_properties("AWS::Lambda::Function", {
+        "LoggingConfig": {"LogGroup": sample.stack.resolve(sample.fn.log_group.log_group_name)}})
+
+
+def test_every_retention_config_accepts_is_rendered_as_that_many_days():
+    stack = cdk.Stack(cdk.App(), "RetentionStack")
+    for days in LOG_RETENTION_DAYS:
+        logs.LogGroup(stack, f"Group{days}", retention=log_retention(days))
+
+    groups = Template.from_stack(stack).find_resources("AWS::Logs::LogGroup")
+
+    assert sorted(g["Properties"]["RetentionInDays"] for g in groups.values()) == list(LOG_RETENTION_DAYS)
+
+
+def test_retention_cloudwatch_does_not_offer_is_rejected():
+    stack = cdk.Stack(cdk.App(context=NO_BUNDLING), "BadRetentionStack")
+
+    with pytest.raises(ValueError, match="log_retention_days"):
+        add_function(stack, log_retention_days=42)
+
+
+def test_powertools_is_configured_through_environment_variables(sample):
+    sample.template.has_resource_properties("AWS::Lambda::Function", {
+        "Environment": {"Variables": Match.object_like({
+            "POWERTOOLS_SERVICE_NAME": "sample",
+            "POWERTOOLS_METRICS_NAMESPACE": "Tests/Sample",
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+            "POWERTOOLS_LOGGER_LOG_EVENT": "false",
+        })}})
+
+
+def test_callers_environment_is_kept_next_to_powertools_settings(sample):
+    sample.template.has_resource_properties("AWS::Lambda::Function", {
+        "Environment": {"Variables": Match.object_like({"TABLE_NAME": "links"})}})
+
+
+def test_callers_cannot_override_powertools_settings_through_environment():
+    stack = cdk.Stack(cdk.App(context=NO_BUNDLING), "ClashStack")
+
+    with pytest.raises(ValueError, match="POWERTOOLS_LOG_LEVEL"):
+        add_function(stack, environment={"POWERTOOLS_LOG_LEVEL": "DEBUG"})
+
+
+def test_a_directory_without_handler_module_is_rejected(tmp_path):
+    entry = Path(shutil.copytree(FIXTURE, tmp_path / "sample_fn"))
+    (entry / "handler.py").unlink()
+    stack = cdk.Stack(cdk.App(context=NO_BUNDLING), "NoHandlerStack")
+
+    with pytest.raises(ValueError, match="handler.py"):
+        add_function(stack, entry=entry)
+
+
+def test_a_directory_name_python_cannot_import_is_rejected(tmp_path):
+    entry = Path(shutil.copytree(FIXTURE, tmp_path / "sample-fn"))
+    stack = cdk.Stack(cdk.App(context=NO_BUNDLING), "BadNameStack")
+
+    with pytest.raises(ValueError, match="not importable"):
+        add_function(stack, entry=entry)
+
+
+# --- IAM --------------------------------------------------------------------------------
+
+def test_role_has_no_managed_policies(sample):
+    sample.template.has_resource_properties("AWS::IAM::Role", {
+        "AssumeRolePolicyDocument": Match.object_like({"Statement": [Match.object_like({
+            "Principal": {"Service": "lambda.amazonaws.com"}})]}),
+        "ManagedPolicyArns": Match.absent(),
+    })
+
+
+def test_log_permissions_are_scoped_to_the_functions_own_log_group(sample):
+    own_log_group = sample.stack.resolve(sample.fn.log_group.log_group_arn)
+    log_statements = [s for policy in policies_of_role(sample)
+                      for s in policy["PolicyDocument"]["Statement"]
+                      if any(a.startswith("logs:") for a in _as_list(s["Action"]))]
+
+    assert log_statements, "the role must be allowed to write its logs"
+    assert all(s["Resource"] == own_log_group for s in log_statements)
+    assert {a for s in log_statements for a in _as_list(s["Action"])} == {
+        "logs:CreateLogStream", "logs:PutLogEvents"}
+
+
+def test_only_xray_is_granted_on_every_resource(sample):
+    wildcard_actions = {a for policy in policies_of_role(sample)
+                        for s in policy["PolicyDocument"]["Statement"] if s["Resource"] == "*"
+                        for a in _as_list(s["Action"])}
+
+    assert wildcard_actions == {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+
+def test_grants_to_the_function_land_on_its_role(sample):
+    granted = {a for policy in policies_of_role(sample)
+               for s in policy["PolicyDocument"]["Statement"] for a in _as_list(s["Action"])}
+
+    assert "dynamodb:GetItem" in granted
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+# --- cdk-nag ----------------------------------------------------------------------------
+
+def test_a_function_passes_the_aws_solutions_checks(tmp_path):
+    app = cdk.App(context=NO_BUNDLING, outdir=str(tmp_path))
+    apply_quality_gates(app)
+    add_function(cdk.Stack(app, "NagStack"))
+
+    app.synth()  # raises on any unacknowledged finding
+
+
+def test_the_xray_acknowledgement_does_not_cover_wildcards_callers_grant(tmp_path):
+    app = cdk.App(context=NO_BUNDLING, outdir=str(tmp_path))
+    apply_quality_gates(app)
+    fn = add_function(cdk.Stack(app, "NagStack"))
+    fn.function.add_to_role_policy(iam.PolicyStatement(actions=["cloudwatch:PutMetricData"],
+                                                       resources=["*"]))
+
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    findings = {(v["ruleName"], c["constructPath"]) for plugin in report["pluginReports"]
+                for v in plugin["violations"] for c in v["violatingConstructs"]}
+    assert {rule for rule, _ in findings} == {"AwsSolutions-IAM5[Resource::*]"}
+    # Reported on the role's own policy, where grants land, not on the acknowledged one.
+    assert all(path.startswith(f"{fn.role.node.path}/") for _, path in findings)
