@@ -25,9 +25,19 @@ from typing import Any, Callable, Mapping
 import jsonschema
 from botocore.exceptions import ClientError
 
-from tests.support.apigw_vtl import RequestParams, render
+from tests.support.apigw_vtl import Rendered, RequestParams
+from tests.support.apigw_vtl import render as render_template
 
 JSON = "application/json"
+
+
+def render(template: str, **kwargs: Any) -> Rendered:
+    """Render like API Gateway, but fail on what it would silently turn into "" (a typo'd
+    method or property), so a mistake in a template cannot pass unnoticed."""
+    rendered = render_template(template, **kwargs)
+    if rendered.warnings:
+        raise AssertionError(f"template rendered with warnings {rendered.warnings}:\n{template}")
+    return rendered
 
 
 @dataclass
