@@ -104,3 +104,21 @@ def test_a_missing_or_unused_placeholder_value_is_an_error(tmp_path, values):
     path.write_text('{"TableName": "{{TableName}}", "Limit": {{PageSize}}}')
     with pytest.raises(ValueError, match="t.vtl"):
         load_mapping_template(path, values)
+
+
+def test_secure_queue_has_an_encrypted_dlq_an_alarm_and_six_times_the_consumer_timeout():
+    from stacks.common.queues import SecureQueue
+
+    stack = _stack()
+    topic = AlarmTopic(stack, "Alarms", email=None)
+    SecureQueue(stack, "Work", alarms=topic, consumer_timeout=cdk.Duration.seconds(20), max_receive_count=3)
+    template = Template.from_stack(stack)
+    template.has_resource_properties("AWS::SQS::Queue", {
+        "VisibilityTimeout": 120, "SqsManagedSseEnabled": True,
+        "RedrivePolicy": Match.object_like({"maxReceiveCount": 3})})
+    template.has_resource_properties("AWS::SQS::Queue", {"MessageRetentionPeriod": 14 * 24 * 3600,
+                                                         "SqsManagedSseEnabled": True})
+    template.has_resource_properties("AWS::CloudWatch::Alarm", {
+        "MetricName": "ApproximateNumberOfMessagesVisible", "Threshold": 0,
+        "ComparisonOperator": "GreaterThanThreshold"})
+    template.resource_count_is("AWS::SQS::QueuePolicy", 2)  # TLS-only on both

@@ -1,0 +1,43 @@
+"""An encrypted SQS queue with its dead-letter queue and an alarm on what lands there."""
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from stacks.common.alarms import AlarmTopic
+from stacks.common.nag import acknowledge
+
+# Lambda's guidance: a queue's visibility timeout is at least six times its consumer's timeout,
+# so a message is not redelivered while a retried batch is still running.
+VISIBILITY_TIMEOUT_FACTOR = 6
+
+
+class SecureQueue(Construct):
+    """Queue + DLQ, both SQS-managed-encrypted and TLS-only, and an alarm on the DLQ's depth.
+
+    Nothing a user sent is dropped silently: after ``max_receive_count`` failed receives a
+    message moves to the DLQ (kept 14 days), and its first arrival there raises the alarm.
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, alarms: AlarmTopic, consumer_timeout: cdk.Duration,
+                 max_receive_count: int = 5, retention: cdk.Duration = cdk.Duration.days(4)) -> None:
+        super().__init__(scope, id_)
+        self.dead_letter_queue = sqs.Queue(
+            self, "Dlq", encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
+            retention_period=cdk.Duration.days(14))
+        acknowledge(self.dead_letter_queue.node.default_child, "AwsSolutions-SQS3",
+                    "This queue is the dead-letter queue of its sibling queue and has no DLQ itself.")
+        self.queue = sqs.Queue(
+            self, "Queue", encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
+            visibility_timeout=cdk.Duration.seconds(consumer_timeout.to_seconds() * VISIBILITY_TIMEOUT_FACTOR),
+            retention_period=retention,
+            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letter_queue,
+                                                  max_receive_count=max_receive_count))
+        self.dlq_alarm = alarms.alarm(
+            self, "DlqNotEmpty", threshold=0,
+            metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                period=cdk.Duration.minutes(1), statistic=cloudwatch.Stats.MAXIMUM),
+            description=f"Messages in the dead-letter queue of {self.node.path}: they failed "
+                        f"{max_receive_count} times and need attention")
