@@ -11,7 +11,7 @@ import pytest
 from aws_cdk import aws_sqs as sqs
 
 from stacks.common.nag import acknowledge, apply_quality_gates
-from tests.conftest import synth_suite
+from tests.conftest import ROOT, synth_suite
 
 
 def test_the_suite_synthesizes_with_no_unacknowledged_nag_finding():
@@ -58,5 +58,5 @@ def test_cfn_lint_reports_nothing_on_any_template(suite):
     assert templates
     # The same command `make synth` runs: errors and warnings both fail.
     result = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "--non-zero-exit-code",
-                             "informational", "--", *templates], capture_output=True, text=True)
+                             "informational", "--", *templates], capture_output=True, text=True, cwd=ROOT)
     assert (result.returncode, result.stdout) == (0, "")
