@@ -8,17 +8,21 @@ import aws_cdk as cdk
 
 from stacks.common.environment import deployment_environment
 from stacks.common.nag import apply_quality_gates
+from stacks.mars_weather.config import MarsWeatherConfig
+from stacks.mars_weather.stack import MarsWeatherStack
 from stacks.url_shortener.config import UrlShortenerConfig
 from stacks.url_shortener.stack import EDGE_REGION, UrlShortenerEdgeMonitoringStack, UrlShortenerStack
 
 URL_SHORTENER = "UrlShortener"
 URL_SHORTENER_EDGE = "UrlShortenerEdgeMonitoring"
+MARS_WEATHER = "MarsWeather"
 
 
 def build_suite(app: cdk.App, environ: Mapping[str, str] = os.environ) -> dict[str, cdk.Stack]:
     """Add every system's stack to ``app``; configuration errors raise before anything is built."""
     env = deployment_environment(app.node, environ)
     shortener_config = UrlShortenerConfig.from_context(app.node)
+    mars_config = MarsWeatherConfig.from_context(app.node)
 
     stacks: dict[str, cdk.Stack] = {}
     needs_edge_stack = env.region is not None and env.region != EDGE_REGION
@@ -29,6 +33,7 @@ def build_suite(app: cdk.App, environ: Mapping[str, str] = os.environ) -> dict[s
         stacks[URL_SHORTENER_EDGE] = UrlShortenerEdgeMonitoringStack(
             app, URL_SHORTENER_EDGE, shortener=shortener, config=shortener_config,
             env=cdk.Environment(account=env.account, region=EDGE_REGION), cross_region_references=True)
+    stacks[MARS_WEATHER] = MarsWeatherStack(app, MARS_WEATHER, config=mars_config, env=env)
 
     for stack in stacks.values():
         cdk.Tags.of(stack).add("project", "serverless-reference-systems")

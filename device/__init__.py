@@ -1,0 +1,1 @@
+"""Code that runs on devices, and the tools that put it there."""

@@ -1,0 +1,290 @@
+"""Fixtures for the Mars weather function: a fake NASA on loopback, moto for S3 and Secrets Manager.
+
+The fake NASA is a real HTTP server (``http.server`` in a thread on 127.0.0.1) that the
+function reaches with ``urllib`` exactly as it reaches NASA. moto intercepts botocore
+only, so it never sees (or blocks) these requests.
+"""
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import parse_qsl, urlsplit
+
+import boto3
+import pytest
+from moto import mock_aws
+from PIL import Image
+
+BUCKET = "mars-display-test-images"
+REGION = "us-east-1"
+LATEST_SOL = 4500
+
+
+# --- the fake NASA ---------------------------------------------------------------------
+
+@dataclass
+class Route:
+    path: str
+    match: dict[str, str]
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "application/json"
+    delay: float = 0.0
+
+
+@dataclass
+class Seen:
+    path: str
+    query: dict[str, str]
+
+
+@dataclass
+class FakeNasa:
+    base_url: str = ""
+    routes: list[Route] = field(default_factory=list)
+    seen: list[Seen] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.routes.clear()
+            self.seen.clear()
+
+    def route(self, path: str, *, match: dict[str, Any] | None = None, json_body: Any = None,
+              body: bytes | None = None, status: int = 200, content_type: str = "application/json",
+              delay: float = 0.0) -> None:
+        """Answer GETs of ``path`` whose query holds ``match``; later routes win."""
+        payload = body if body is not None else json.dumps(json_body).encode()
+        with self.lock:
+            self.routes.insert(0, Route(path, {k: str(v) for k, v in (match or {}).items()}, status, payload,
+                                        content_type, delay))
+
+    def find(self, path: str, query: dict[str, str]) -> Route | None:
+        with self.lock:
+            self.seen.append(Seen(path, query))
+            for route in self.routes:
+                if route.path == path and all(query.get(k) == v for k, v in route.match.items()):
+                    return route
+        return None
+
+    def hits(self, path: str, **match: Any) -> int:
+        with self.lock:
+            return sum(1 for seen in self.seen if seen.path == path
+                       and all(seen.query.get(k) == str(v) for k, v in match.items()))
+
+    @property
+    def total_hits(self) -> int:
+        with self.lock:
+            return len(self.seen)
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+
+def _handler_for(nasa: FakeNasa) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            parts = urlsplit(self.path)
+            route = nasa.find(parts.path, dict(parse_qsl(parts.query, keep_blank_values=True)))
+            if route is None:
+                route = Route(parts.path, {}, 404, b'{"error": "not found"}')
+            if route.delay:
+                time.sleep(route.delay)
+            try:
+                self.send_response(route.status)
+                self.send_header("Content-Type", route.content_type)
+                self.send_header("Content-Length", str(len(route.body)))
+                self.end_headers()
+                self.wfile.write(route.body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (a timeout test): nothing to answer
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+@pytest.fixture(scope="session")
+def _nasa_server():
+    nasa = FakeNasa()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(nasa))
+    server.daemon_threads = True
+    nasa.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield nasa
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def nasa(_nasa_server: FakeNasa) -> FakeNasa:
+    _nasa_server.reset()
+    yield _nasa_server
+    _nasa_server.reset()
+
+
+# --- feed payloads in NASA's shapes -----------------------------------------------------
+
+MSL_RAW_PATH = "/api/v1/raw_image_items/"
+RSS_PATH = "/rss/api/"
+PHOTO_PATH = "/msl-raw-images/proj/msl/redops/ods/surface/sol/04500/opgs/edr/ncam/NLB_1.JPG"
+
+
+def curiosity_item(sol: int, url: str, *, instrument: str = "NAV_LEFT_B", sample_type: str = "full",
+                   date_taken: str = "2025-05-31T10:11:12.000Z") -> dict[str, Any]:
+    return {"id": 1000 + sol, "imageid": f"NLB_{sol}", "sol": sol, "instrument": instrument,
+            "url": url, "https_url": url, "date_taken": date_taken, "sample_type": sample_type,
+            "is_thumbnail": sample_type == "thumbnail", "image_credit": "NASA/JPL-Caltech",
+            "title": f"Sol {sol}: {instrument}"}
+
+
+def rems_sol(sol: int, **overrides: Any) -> dict[str, Any]:
+    record = {"id": str(sol), "terrestrial_date": "2025-05-30", "sol": str(sol), "ls": "203",
+              "season": "Month 7", "min_temp": "-78", "max_temp": "-12", "pressure": "812",
+              "pressure_string": "Higher", "abs_humidity": "--", "wind_speed": "--", "wind_direction": "--",
+              "atmo_opacity": "Sunny", "sunrise": "05:31", "sunset": "17:44",
+              "local_uv_irradiance_index": "Moderate", "min_gts_temp": "-85", "max_gts_temp": "3"}
+    record.update(overrides)
+    return record
+
+
+def jpeg_bytes(width: int = 640, height: int = 480, colour: tuple[int, int, int] = (190, 110, 60)) -> bytes:
+    photo = Image.new("RGB", (width, height), colour)
+    for x in range(0, width, 8):  # some structure, so quantization has work to do
+        for y in range(0, height, 8):
+            photo.putpixel((x, y), ((x * 3) % 256, (y * 5) % 256, (x + y) % 256))
+    buffer = io.BytesIO()
+    photo.save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()
+
+
+class NasaScenario:
+    """Routes for the default sources (Curiosity raw images, Curiosity REMS weather)."""
+
+    def __init__(self, nasa: FakeNasa) -> None:
+        self.nasa = nasa
+
+    def curiosity_latest_sol(self, sol: int = LATEST_SOL) -> None:
+        self.nasa.route(MSL_RAW_PATH, match={"per_page": 1},
+                        json_body={"items": [curiosity_item(sol, self.nasa.url(PHOTO_PATH), sample_type="thumbnail")],
+                                   "more": True, "total": 1, "page": 0, "per_page": 1})
+
+    def curiosity_sol(self, sol: int, items: list[dict[str, Any]]) -> None:
+        self.nasa.route(MSL_RAW_PATH, match={"condition_2": f"{sol}:sol:gte"},
+                        json_body={"items": items, "more": False, "total": len(items), "page": 0})
+
+    def photo(self, path: str = PHOTO_PATH, data: bytes | None = None) -> str:
+        self.nasa.route(path, body=data if data is not None else jpeg_bytes(), content_type="image/jpeg")
+        return self.nasa.url(path)
+
+    def rems(self, soles: list[dict[str, Any]] | None = None, **route: Any) -> None:
+        if soles is None and "body" not in route and "json_body" not in route:
+            route["json_body"] = {"descriptions": {"disclaimer_en": "outreach data"},
+                                  "soles": [rems_sol(LATEST_SOL - 1), rems_sol(LATEST_SOL - 2, min_temp="-80")]}
+        elif soles is not None:
+            route["json_body"] = {"descriptions": {}, "soles": soles}
+        self.nasa.route(RSS_PATH, match={"feed": "weather", "category": "msl"}, **route)
+
+    def normal_day(self) -> None:
+        self.curiosity_latest_sol()
+        url = self.photo()
+        self.curiosity_sol(LATEST_SOL, [curiosity_item(LATEST_SOL, url, sample_type="thumbnail"),
+                                        curiosity_item(LATEST_SOL, url, instrument="NAV_LEFT_B"),
+                                        curiosity_item(LATEST_SOL, url, instrument="CHEMCAM_RMI")])
+        self.rems()
+
+
+@pytest.fixture
+def scenario(nasa: FakeNasa) -> NasaScenario:
+    return NasaScenario(nasa)
+
+
+# --- AWS and the function's environment ------------------------------------------------
+
+@dataclass
+class FakeLambdaContext:
+    function_name: str = "mars-display-data"
+    memory_limit_in_mb: int = 1024
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:mars-display-data"
+    aws_request_id: str = "0f1e2d3c-request"
+    remaining_ms: int = 28_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+API_EVENT = {
+    "resource": "/mars", "path": "/mars", "httpMethod": "GET",
+    "headers": {"x-api-key": "device-key", "Accept": "application/json"},
+    "queryStringParameters": None, "body": None, "isBase64Encoded": False,
+    "requestContext": {"requestId": "req-1", "resourcePath": "/mars", "httpMethod": "GET", "stage": "prod",
+                       "identity": {"apiKey": "device-key", "sourceIp": "203.0.113.7"}},
+}
+
+
+@pytest.fixture
+def function_env(monkeypatch: pytest.MonkeyPatch, nasa: FakeNasa) -> dict[str, str]:
+    env = {
+        "IMAGE_BUCKET_NAME": BUCKET,
+        "MSL_RAW_IMAGES_URL": nasa.url(MSL_RAW_PATH),
+        "MARS_RSS_API_URL": nasa.url(RSS_PATH),
+        "NASA_API_URL": nasa.base_url,
+        "UPSTREAM_TIMEOUT_SECONDS": "0.4",
+        "UPSTREAM_RETRIES": "1",
+        "UPSTREAM_BACKOFF_SECONDS": "0.01",
+        "UPSTREAM_BUDGET_SECONDS": "5",
+        "MAX_DAYS_BACK": "3",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_SERVICE_NAME": "mars-weather",
+        "POWERTOOLS_METRICS_NAMESPACE": "MarsWeatherTests",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
+    }
+    for name in ("MARS_IMAGE_SOURCE", "MARS_WEATHER_SOURCE", "NASA_API_KEY_SECRET_ID", "CACHE_TTL_SECONDS",
+                 "PARTIAL_CACHE_TTL_SECONDS", "PRESIGNED_URL_EXPIRY_SECONDS", "MARS_ROVER_PHOTOS_ROVER"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
+
+
+@pytest.fixture
+def aws(function_env: dict[str, str]):
+    with mock_aws():
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket=BUCKET)
+        yield {"s3": s3, "secretsmanager": boto3.client("secretsmanager", region_name=REGION)}
+
+
+@pytest.fixture
+def handler_module(aws):
+    from lambda_src.mars_weather.display_data import handler
+
+    handler.clear_warm_state()
+    yield handler
+    handler.clear_warm_state()
+
+
+@pytest.fixture
+def invoke(handler_module) -> Callable[..., dict[str, Any]]:
+    """Call the handler as API Gateway would; returns the response with ``body`` parsed as ``json``."""
+
+    def call(context: FakeLambdaContext | None = None) -> dict[str, Any]:
+        response = handler_module.handler(dict(API_EVENT), context or FakeLambdaContext())
+        return {**response, "json": json.loads(response["body"])}
+
+    return call
