@@ -43,7 +43,7 @@ class MarsWeatherConfig:
             weather_source=block.choice("weatherSource", "msl_rems", choices=WEATHER_SOURCES),
             rover_photos_rover=block.choice("roverPhotosRover", "curiosity", choices=ROVERS),
             cache_ttl_seconds=block.integer("cacheTtlSeconds", 3600, minimum=60, maximum=86400),
-            device_refresh_minutes=block.integer("deviceRefreshMinutes", 60, minimum=1, maximum=1440),
+            device_refresh_minutes=block.integer("deviceRefreshMinutes", 30, minimum=1, maximum=1440),
             max_days_back=block.integer("maxDaysBack", 7, minimum=1, maximum=30),
             upstream_timeout_seconds=block.integer("upstreamTimeoutSeconds", 5, minimum=1, maximum=10),
             upstream_retries=block.integer("upstreamRetries", 2, minimum=0, maximum=5),

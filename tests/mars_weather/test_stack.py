@@ -47,7 +47,7 @@ def test_one_function_on_arm64_with_a_timeout_below_api_gateways(template):
         "Handler": "display_data.handler.handler",
         "Environment": {"Variables": Match.object_like({
             "MARS_IMAGE_SOURCE": "curiosity_raw", "MARS_WEATHER_SOURCE": "msl_rems",
-            "CACHE_TTL_SECONDS": "3600", "PRESIGNED_URL_EXPIRY_SECONDS": str(3600 + 2 * 3600)})}})
+            "CACHE_TTL_SECONDS": "3600", "PRESIGNED_URL_EXPIRY_SECONDS": str(3600 + 2 * 30 * 60)})}})
 
 
 def test_the_image_bucket_is_private_encrypted_and_expires_images(template):
