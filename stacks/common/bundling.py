@@ -87,7 +87,14 @@ def python_version(runtime: lambda_.Runtime) -> str:
     return runtime.name[len(prefix):]
 
 
-def asset_hash(entry: Path, *, runtime: lambda_.Runtime, architecture: lambda_.Architecture) -> str:
+def handler_module(entry: Path, package_root: Path | None = None) -> str:
+    """The dotted module of the function's ``handler.py`` inside the bundle."""
+    root = package_root or entry
+    return ".".join((root.name, *entry.relative_to(root).parts, "handler"))
+
+
+def asset_hash(entry: Path, *, runtime: lambda_.Runtime, architecture: lambda_.Architecture,
+               package_root: Path | None = None) -> str:
     """sha256 over everything the bundled asset depends on, and nothing else.
 
     Inputs: the package directory's name (it is the import name and part of the handler
@@ -96,7 +103,11 @@ def asset_hash(entry: Path, *, runtime: lambda_.Runtime, architecture: lambda_.A
     Byte code, caches and ``tests/`` are ignored, as they are left out of the asset.
     Dependencies are resolved by pip at bundling time: pin them in ``requirements.txt``,
     or a new upstream release will not change the hash.
+
+    With ``package_root`` (a system package whose functions share modules), the files of the
+    whole package count, plus which function inside it this asset runs.
     """
+    root = package_root or entry
     digest = hashlib.sha256()
 
     def field(label: str, value: bytes) -> None:
@@ -107,9 +118,10 @@ def asset_hash(entry: Path, *, runtime: lambda_.Runtime, architecture: lambda_.A
     field("recipe", _RECIPE_VERSION.encode())
     field("runtime", runtime.name.encode())
     field("architecture", architecture.name.encode())
-    field("package", entry.name.encode())
-    for path in source_files(entry):
-        field("path", path.relative_to(entry).as_posix().encode())
+    field("package", root.name.encode())
+    field("entry", entry.relative_to(root).as_posix().encode())
+    for path in source_files(root):
+        field("path", path.relative_to(root).as_posix().encode())
         field("bytes", path.read_bytes())
     return digest.hexdigest()
 
@@ -139,8 +151,10 @@ class LocalPythonBundler:
     """Bundles a function package on this machine; never hands over to Docker."""
 
     def __init__(self, *, entry: Path, runtime: lambda_.Runtime,
-                 architecture: lambda_.Architecture, python: str = sys.executable) -> None:
+                 architecture: lambda_.Architecture, python: str = sys.executable,
+                 package_root: Path | None = None) -> None:
         self.entry = entry
+        self.package_root = package_root or entry
         self.runtime = runtime
         self.architecture = architecture
         self.python = python
@@ -154,13 +168,14 @@ class LocalPythonBundler:
         requirements = self.entry / REQUIREMENTS_FILE
         if requirements.is_file():
             self._install(requirements, output_dir)
-        package_dir = output_dir / self.entry.name
+        root = self.package_root
+        package_dir = output_dir / root.name
         if package_dir.exists():
             raise BundlingError(f"a dependency in {requirements} installs a top-level "
-                                f"'{self.entry.name}', which would shadow the function package "
-                                f"{self.entry}; rename the function directory")
-        for source in source_files(self.entry):
-            destination = package_dir / source.relative_to(self.entry)
+                                f"'{root.name}', which would shadow the function package "
+                                f"{root}; rename the package directory")
+        for source in source_files(root):
+            destination = package_dir / source.relative_to(root)
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, destination)
 
@@ -176,14 +191,16 @@ class LocalPythonBundler:
                 f"command: {' '.join(command)}\n{result.stderr.strip() or result.stdout.strip()}")
 
 
-def python_code(entry: Path, *, runtime: lambda_.Runtime, architecture: lambda_.Architecture) -> lambda_.Code:
+def python_code(entry: Path, *, runtime: lambda_.Runtime, architecture: lambda_.Architecture,
+                package_root: Path | None = None) -> lambda_.Code:
     """Lambda code for a function package, bundled locally, hashed by its inputs."""
     return lambda_.Code.from_asset(
-        str(entry),
+        str(package_root or entry),
         asset_hash_type=cdk.AssetHashType.CUSTOM,
-        asset_hash=asset_hash(entry, runtime=runtime, architecture=architecture),
+        asset_hash=asset_hash(entry, runtime=runtime, architecture=architecture, package_root=package_root),
         bundling=cdk.BundlingOptions(
             image=cdk.DockerImage.from_registry(_PLACEHOLDER_IMAGE),
-            local=LocalPythonBundler(entry=entry, runtime=runtime, architecture=architecture),
+            local=LocalPythonBundler(entry=entry, runtime=runtime, architecture=architecture,
+                                     package_root=package_root),
         ),
     )

@@ -11,7 +11,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from stacks.common.bundling import python_code
+from stacks.common.bundling import handler_module, python_code
 from stacks.common.config import log_retention
 from stacks.common.nag import acknowledge
 
@@ -34,6 +34,10 @@ class PythonFunction(Construct):
 
     Dependencies come from the package's ``requirements.txt`` (Powertools included, as
     handlers import it) and are bundled without Docker, see :mod:`stacks.common.bundling`.
+
+    Functions of one system that share modules pass ``package_root`` (``lambda_src/<system>``):
+    the whole system package is bundled, the handler is ``<system>.<function>.handler.handler``
+    and modules import shared code relatively (``from ..shared import http``).
     """
 
     def __init__(self, scope: Construct, id_: str, *, entry: Path, service_name: str,
@@ -42,9 +46,12 @@ class PythonFunction(Construct):
                  timeout: cdk.Duration = DEFAULT_TIMEOUT, memory_size: int = 256,
                  architecture: lambda_.Architecture = lambda_.Architecture.ARM_64,
                  log_level: str = "INFO",
-                 reserved_concurrent_executions: int | None = None) -> None:
+                 reserved_concurrent_executions: int | None = None,
+                 package_root: Path | None = None) -> None:
         super().__init__(scope, id_)
         entry = _checked_entry(entry)
+        if package_root is not None:
+            package_root = _checked_package_root(Path(package_root).resolve(), entry)
         if not service_name or not metrics_namespace:
             raise ValueError("service_name and metrics_namespace must be non-empty")
         if log_level not in LOG_LEVELS:
@@ -74,8 +81,8 @@ class PythonFunction(Construct):
             runtime=RUNTIME,
             architecture=architecture,
             # Bundles hold the package under its directory name (see bundling.py).
-            handler=f"{entry.name}.handler.handler",
-            code=python_code(entry, runtime=RUNTIME, architecture=architecture),
+            handler=f"{handler_module(entry, package_root)}.handler",
+            code=python_code(entry, runtime=RUNTIME, architecture=architecture, package_root=package_root),
             role=self.role,
             log_group=self.log_group,
             description=description,
@@ -105,6 +112,18 @@ def _checked_entry(entry: Path) -> Path:
         raise ValueError(f"function directory name {entry.name!r} is not importable: "
                          "the handler string is '<directory>.handler.handler'")
     return entry
+
+
+def _checked_package_root(root: Path, entry: Path) -> Path:
+    if not entry.is_relative_to(root):
+        raise ValueError(f"entry {entry} is not inside package_root {root}")
+    for directory in entry.relative_to(root).parents:  # root itself and every package between
+        package = root / directory
+        if not (package / "__init__.py").is_file():
+            raise ValueError(f"{package} must be a package (have __init__.py) for relative imports")
+    if not root.name.isidentifier() or keyword.iskeyword(root.name):
+        raise ValueError(f"package_root name {root.name!r} is not importable")
+    return root
 
 
 def _environment(extra: Mapping[str, str], *, service_name: str, metrics_namespace: str,

@@ -230,3 +230,55 @@ def test_skipping_bundling_keeps_the_asset_hash_of_a_real_bundle(bundled):
         return {f["Properties"]["Code"]["S3Key"] for f in functions.values()}
 
     assert code_keys(skipped_stack) == code_keys(bundled_stack)
+
+
+# --- functions sharing modules inside one system package --------------------------------
+
+def system_package(parent: Path) -> tuple[Path, Path]:
+    """``system/`` with a shared module and the sample function inside it."""
+    root = parent / "system"
+    (root / "shared").mkdir(parents=True)
+    (root / "__init__.py").write_text("")
+    (root / "shared" / "__init__.py").write_text("")
+    (root / "shared" / "http.py").write_text("def ok():\n    return 200\n")
+    entry = copy_of_fixture(root)
+    (entry / "requirements.txt").unlink()
+    return root, entry
+
+
+def test_a_change_to_a_shared_module_changes_the_hash_of_every_function_using_it(tmp_path):
+    root, entry = system_package(tmp_path)
+    before = asset_hash(entry, runtime=RUNTIME, architecture=ARM_64, package_root=root)
+    (root / "shared" / "http.py").write_text("def ok():\n    return 204\n")
+    assert asset_hash(entry, runtime=RUNTIME, architecture=ARM_64, package_root=root) != before
+
+
+def test_two_functions_of_one_package_hash_differently(tmp_path):
+    root, entry = system_package(tmp_path)
+    other = Path(shutil.copytree(entry, root / "other_fn"))
+    assert (asset_hash(entry, runtime=RUNTIME, architecture=ARM_64, package_root=root)
+            != asset_hash(other, runtime=RUNTIME, architecture=ARM_64, package_root=root))
+
+
+def test_a_function_inside_a_system_package_is_bundled_with_its_shared_modules(tmp_path):
+    root, entry = system_package(tmp_path)
+    app = cdk.App(outdir=str(tmp_path / "cdk.out"))
+    stack = cdk.Stack(app, "SystemPackage")
+    PythonFunction(stack, "Fn", entry=entry, package_root=root, service_name="sample",
+                   metrics_namespace="Tests", log_retention_days=7, description="shared modules test")
+
+    bundle = bundle_dir(app.synth(), stack, "arm64")
+
+    assert (bundle / "system" / "shared" / "http.py").is_file()
+    assert (bundle / "system" / "sample_fn" / "handler.py").is_file()
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::Lambda::Function", {"Handler": "system.sample_fn.handler.handler"})
+
+
+def test_a_package_root_that_does_not_contain_the_function_is_refused(tmp_path):
+    root, _ = system_package(tmp_path)
+    elsewhere = copy_of_fixture(tmp_path / "elsewhere")
+    stack = cdk.Stack(cdk.App(context={"aws:cdk:bundling-stacks": []}), "Refused")
+    with pytest.raises(ValueError, match="not inside package_root"):
+        PythonFunction(stack, "Fn", entry=elsewhere, package_root=root, service_name="sample",
+                       metrics_namespace="Tests", log_retention_days=7, description="refused")
