@@ -1,0 +1,1 @@
+"""Lambda functions of Ask Around Me; one self-contained package per function."""

@@ -1,0 +1,1 @@
+"""Ask Around Me: the aggregate_answers function."""

@@ -1,0 +1,1 @@
+"""Ask Around Me: the delete_answer function."""

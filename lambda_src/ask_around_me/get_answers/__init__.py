@@ -1,0 +1,1 @@
+"""Ask Around Me: the get_answers function."""

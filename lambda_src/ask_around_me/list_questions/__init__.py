@@ -1,0 +1,1 @@
+"""Ask Around Me: the list_questions function."""

@@ -1,0 +1,1 @@
+"""Ask Around Me: the post_answer function."""

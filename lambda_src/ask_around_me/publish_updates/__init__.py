@@ -1,0 +1,1 @@
+"""Ask Around Me: the publish_updates function."""

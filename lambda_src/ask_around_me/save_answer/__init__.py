@@ -1,0 +1,1 @@
+"""Ask Around Me: the save_answer function."""
