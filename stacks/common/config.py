@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
+import aws_cdk as cdk
 from aws_cdk import aws_logs as logs
 from constructs import Node
 
@@ -114,6 +115,18 @@ class ContextBlock:
                 or not all(isinstance(v, str) and re.fullmatch(r"^https?://\S+$", v) for v in value)):
             raise self.fail(name, "must be a non-empty list of absolute URLs", value)
         return tuple(value)
+
+    def string_list(self, name: str, default: Any = _MISSING, *, pattern: re.Pattern[str],
+                    description: str) -> tuple[str, ...]:
+        value = self._get(name, default)
+        if not isinstance(value, list) or not all(isinstance(v, str) and pattern.fullmatch(v) for v in value):
+            raise self.fail(name, f"must be a list of {description}", value)
+        return tuple(value)
+
+    def removal_policy(self, name: str = "dataRemovalPolicy", default: str = "retain") -> cdk.RemovalPolicy:
+        """``retain`` (the safe default for user data) or ``destroy``."""
+        value = self.choice(name, default, choices=("retain", "destroy"))
+        return cdk.RemovalPolicy.RETAIN if value == "retain" else cdk.RemovalPolicy.DESTROY
 
     def integer(self, name: str, default: Any = _MISSING, *, minimum: int, maximum: int) -> int:
         value = self._get(name, default)

@@ -14,6 +14,23 @@ from stacks.common.nag import acknowledge
 VISIBILITY_TIMEOUT_FACTOR = 6
 
 
+class DeadLetterQueue(Construct):
+    """Where messages or stream batches that failed for good wait (14 days) for a person,
+    with an alarm on the first arrival: a dead-letter queue, or a stream's on-failure destination."""
+
+    def __init__(self, scope: Construct, id_: str, *, alarms: AlarmTopic, purpose: str) -> None:
+        super().__init__(scope, id_)
+        self.queue = sqs.Queue(self, "Queue", encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
+                               retention_period=cdk.Duration.days(14))
+        acknowledge(self.queue.node.default_child, "AwsSolutions-SQS3",
+                    f"This queue is itself the dead-letter destination of {purpose}.")
+        self.alarm = alarms.alarm(
+            self, "NotEmpty", threshold=0,
+            metric=self.queue.metric_approximate_number_of_messages_visible(
+                period=cdk.Duration.minutes(1), statistic=cloudwatch.Stats.MAXIMUM),
+            description=f"Failed work from {purpose} is waiting in {self.node.path}")
+
+
 class SecureQueue(Construct):
     """Queue + DLQ, both SQS-managed-encrypted and TLS-only, and an alarm on the DLQ's depth.
 
@@ -24,20 +41,12 @@ class SecureQueue(Construct):
     def __init__(self, scope: Construct, id_: str, *, alarms: AlarmTopic, consumer_timeout: cdk.Duration,
                  max_receive_count: int = 5, retention: cdk.Duration = cdk.Duration.days(4)) -> None:
         super().__init__(scope, id_)
-        self.dead_letter_queue = sqs.Queue(
-            self, "Dlq", encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
-            retention_period=cdk.Duration.days(14))
-        acknowledge(self.dead_letter_queue.node.default_child, "AwsSolutions-SQS3",
-                    "This queue is the dead-letter queue of its sibling queue and has no DLQ itself.")
+        self.dead_letters = DeadLetterQueue(self, "Dlq", alarms=alarms, purpose=f"the queue {self.node.path}")
+        self.dead_letter_queue = self.dead_letters.queue
         self.queue = sqs.Queue(
             self, "Queue", encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
             visibility_timeout=cdk.Duration.seconds(consumer_timeout.to_seconds() * VISIBILITY_TIMEOUT_FACTOR),
             retention_period=retention,
             dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letter_queue,
                                                   max_receive_count=max_receive_count))
-        self.dlq_alarm = alarms.alarm(
-            self, "DlqNotEmpty", threshold=0,
-            metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
-                period=cdk.Duration.minutes(1), statistic=cloudwatch.Stats.MAXIMUM),
-            description=f"Messages in the dead-letter queue of {self.node.path}: they failed "
-                        f"{max_receive_count} times and need attention")
+        self.dlq_alarm = self.dead_letters.alarm

@@ -70,7 +70,7 @@ class UrlShortenerConfig:
                                     description="an API stage name (letters, digits, underscore)"),
             throttle=throttle,
             latency_alarm_ms=block.integer("latencyAlarmMs", 75, minimum=1, maximum=29000),
-            data_removal_policy=_removal_policy(block, "dataRemovalPolicy"),
+            data_removal_policy=block.removal_policy(),
             observability=ObservabilityConfig.read(block),
         )
         for name, urls in (("callbackUrls", config.callback_urls), ("logoutUrls", config.logout_urls)):
@@ -80,7 +80,3 @@ class UrlShortenerConfig:
         block.reject_unknown_keys()
         return config
 
-
-def _removal_policy(block: ContextBlock, name: str) -> cdk.RemovalPolicy:
-    value = block.choice(name, "retain", choices=("retain", "destroy"))
-    return cdk.RemovalPolicy.RETAIN if value == "retain" else cdk.RemovalPolicy.DESTROY
