@@ -6,7 +6,7 @@ from constructs import Construct
 
 from stacks.common.alarms import AlarmTopic
 from stacks.url_shortener.api import ShortenerApi
-from stacks.url_shortener.auth import ShortenerUsers
+from stacks.common.users import WebUsers
 from stacks.url_shortener.cdn import ShortenerDistribution
 from stacks.url_shortener.config import UrlShortenerConfig
 from stacks.url_shortener.monitoring import ApiAlarms, EdgeAlarms
@@ -21,7 +21,8 @@ class UrlShortenerStack(cdk.Stack):
                                                  "DynamoDB, Cognito, CloudFront)", **kwargs)
         self.alarm_topic = AlarmTopic(self, "Alarms", email=config.observability.alarm_email)
         self.links = LinkTable(self, "Links", removal_policy=config.data_removal_policy)
-        self.users = ShortenerUsers(self, "Users", config=config)
+        self.users = WebUsers(self, "Users", settings=config.users, domain_label="shortener",
+                              removal_policy=config.data_removal_policy)
         self.api = ShortenerApi(self, "Api", config=config, links=self.links, user_pool=self.users.user_pool)
         self.cdn = ShortenerDistribution(self, "Cdn", api=self.api.api,
                                          log_retention_days=config.observability.log_retention_days)
