@@ -6,6 +6,8 @@ from typing import Mapping
 
 import aws_cdk as cdk
 
+from stacks.ask_around_me.config import AskAroundMeConfig
+from stacks.ask_around_me.stack import AskAroundMeStack
 from stacks.common.environment import deployment_environment
 from stacks.common.nag import apply_quality_gates
 from stacks.mars_weather.config import MarsWeatherConfig
@@ -15,6 +17,7 @@ from stacks.url_shortener.stack import EDGE_REGION, UrlShortenerEdgeMonitoringSt
 
 URL_SHORTENER = "UrlShortener"
 URL_SHORTENER_EDGE = "UrlShortenerEdgeMonitoring"
+ASK_AROUND_ME = "AskAroundMe"
 MARS_WEATHER = "MarsWeather"
 
 
@@ -22,6 +25,7 @@ def build_suite(app: cdk.App, environ: Mapping[str, str] = os.environ) -> dict[s
     """Add every system's stack to ``app``; configuration errors raise before anything is built."""
     env = deployment_environment(app.node, environ)
     shortener_config = UrlShortenerConfig.from_context(app.node)
+    ask_around_me_config = AskAroundMeConfig.from_context(app.node)
     mars_config = MarsWeatherConfig.from_context(app.node)
 
     stacks: dict[str, cdk.Stack] = {}
@@ -33,6 +37,7 @@ def build_suite(app: cdk.App, environ: Mapping[str, str] = os.environ) -> dict[s
         stacks[URL_SHORTENER_EDGE] = UrlShortenerEdgeMonitoringStack(
             app, URL_SHORTENER_EDGE, shortener=shortener, config=shortener_config,
             env=cdk.Environment(account=env.account, region=EDGE_REGION), cross_region_references=True)
+    stacks[ASK_AROUND_ME] = AskAroundMeStack(app, ASK_AROUND_ME, config=ask_around_me_config, env=env)
     stacks[MARS_WEATHER] = MarsWeatherStack(app, MARS_WEATHER, config=mars_config, env=env)
 
     for stack in stacks.values():

@@ -6,6 +6,7 @@ import json
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -110,3 +111,9 @@ class ApiAccessLog(Construct):
     @property
     def rest_format(self) -> apigw.AccessLogFormat:
         return apigw.AccessLogFormat.custom(self.format)
+
+    @property
+    def http_settings(self) -> apigwv2.CfnStage.AccessLogSettingsProperty:
+        """For an HTTP API stage (``CfnStage.access_log_settings``): no role needed."""
+        return apigwv2.CfnStage.AccessLogSettingsProperty(destination_arn=self.log_group.log_group_arn,
+                                                          format=self.format)

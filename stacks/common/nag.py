@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import re
+from typing import Any, Iterable
 
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
+_POLICY_VARIABLE = re.compile(r"\$\{([^}]+)\}")
 _RULE = re.compile(r"^AwsSolutions-[A-Z]+\d+(\[[^\]]+\])?$")
 
 
@@ -26,3 +28,25 @@ def acknowledge(resource: IConstruct, rule: str, reason: str) -> None:
     if len(reason.split()) < 6:
         raise ValueError(f"acknowledging {rule} needs a specific reason, got {reason!r}")
     cdk.Validations.of(resource).acknowledge(cdk.Acknowledgment(id=rule, reason=reason))
+
+
+def acknowledge_wildcard_resources(resource: IConstruct, arns: Iterable[str], reason: str) -> None:
+    """Acknowledge ``AwsSolutions-IAM5`` for each of ``arns`` that holds a ``*``, named as
+    cdk-nag names it (pseudo parameters and policy variables as ``<name>``), whether the
+    stack's account and region are pinned or not."""
+    stack = cdk.Stack.of(resource)
+    for arn in arns:
+        rendered = _nag_rendering(stack.resolve(arn))
+        if "*" in rendered:
+            acknowledge(resource, f"AwsSolutions-IAM5[Resource::{rendered}]", reason)
+
+
+def _nag_rendering(value: Any) -> str:
+    if isinstance(value, str):
+        return _POLICY_VARIABLE.sub(r"<\1>", value)
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        return f"<{value['Ref']}>"
+    if isinstance(value, dict) and set(value) == {"Fn::Join"}:
+        separator, parts = value["Fn::Join"]
+        return separator.join(_nag_rendering(part) for part in parts)
+    raise ValueError(f"cannot name the cdk-nag finding for resource {value!r}")

@@ -1,0 +1,1 @@
+"""Ask Around Me: the connect_realtime function."""

@@ -1,0 +1,117 @@
+"""The HTTP API (payload format 2.0): JWT on every route, CORS, throttling, JSON access log."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from stacks.ask_around_me.config import AskAroundMeConfig
+from stacks.ask_around_me.functions import ask_around_me_function
+from stacks.ask_around_me.processing import QuestionQueues
+from stacks.ask_around_me.storage import AskAroundMeTables
+from stacks.common.api_logging import ApiAccessLog, ApiFlavor
+from stacks.common.lambda_function import PythonFunction
+
+GET, POST, DELETE = apigwv2.HttpMethod.GET, apigwv2.HttpMethod.POST, apigwv2.HttpMethod.DELETE
+# Routes whose every call writes: throttled below the stage default.
+WRITE_ROUTES = ("POST /questions", "POST /answers", "DELETE /answers/{questionId}", "POST /realtime/session")
+MAX_SEARCH_RESULTS = 100
+
+
+@dataclass(frozen=True)
+class JwtIssuer:
+    """Who signs the tokens the API accepts: the issuer URL and the audiences (client ids)."""
+    url: str
+    audience: tuple[str, ...]
+
+
+class AskAroundMeApi(Construct):
+    def __init__(self, scope: Construct, id_: str, *, config: AskAroundMeConfig, issuer: JwtIssuer,
+                 tables: AskAroundMeTables, queues: QuestionQueues) -> None:
+        super().__init__(scope, id_)
+        retention = config.observability.log_retention_days
+        questions, answers = tables.questions, tables.answers
+
+        self.api = apigwv2.HttpApi(
+            self, "HttpApi", description="Ask Around Me: location-based questions and answers",
+            create_default_stage=False,
+            default_authorizer=authorizers.HttpJwtAuthorizer("Jwt", issuer.url, jwt_audience=list(issuer.audience)),
+            cors_preflight=apigwv2.CorsPreflightOptions(
+                allow_origins=list(config.allowed_origins),
+                allow_methods=[apigwv2.CorsHttpMethod.GET, apigwv2.CorsHttpMethod.POST,
+                               apigwv2.CorsHttpMethod.DELETE, apigwv2.CorsHttpMethod.OPTIONS],
+                allow_headers=["authorization", "content-type"],
+                max_age=cdk.Duration.hours(1)))
+        self.access_log = ApiAccessLog(self, "AccessLog", flavor=ApiFlavor.HTTP, api_name="ask-around-me",
+                                       retention_days=retention)
+        self.stage = apigwv2.HttpStage(
+            self, "DefaultStage", http_api=self.api, stage_name="$default", auto_deploy=True,
+            throttle=apigwv2.ThrottleSettings(rate_limit=config.throttle_rate_limit,
+                                              burst_limit=config.throttle_burst_limit))
+        cfn_stage: apigwv2.CfnStage = self.stage.node.default_child  # type: ignore[assignment]
+        cfn_stage.access_log_settings = self.access_log.http_settings
+        cfn_stage.route_settings = {
+            route: apigwv2.CfnStage.RouteSettingsProperty(throttling_rate_limit=config.post_rate_limit,
+                                                          throttling_burst_limit=config.post_burst_limit)
+            for route in WRITE_ROUTES}
+        self.url = self.api.api_endpoint
+
+        def function(id_: str, name: str, description: str, environment: dict[str, str]) -> PythonFunction:
+            return ask_around_me_function(self, id_, name=name, description=description,
+                                          log_retention_days=retention, environment=environment)
+
+        self.post_question = function("PostQuestion", "post_question", "POST /questions: queue a new question",
+                                      {"QUESTIONS_QUEUE_URL": queues.questions.queue.queue_url})
+        queues.questions.queue.grant_send_messages(self.post_question.function)
+
+        self.post_answer = function("PostAnswer", "post_answer", "POST /answers: queue an answer by type", {
+            "STAR_ANSWERS_QUEUE_URL": queues.star_answers.queue.queue_url,
+            "GEO_ANSWERS_QUEUE_URL": queues.geo_answers.queue.queue_url,
+            "QUESTIONS_TABLE_NAME": questions.table_name})
+        for queue in (queues.star_answers, queues.geo_answers):
+            queue.queue.grant_send_messages(self.post_answer.function)
+        self.post_answer.function.add_to_role_policy(iam.PolicyStatement(
+            actions=["dynamodb:GetItem"], resources=[questions.table_arn]))
+
+        self.list_questions = function("ListQuestions", "list_questions",
+                                       "GET /questions: open questions within 8 km, nearest first", {
+                                           "QUESTIONS_TABLE_NAME": questions.table_name,
+                                           "QUESTIONS_CELL_INDEX_NAME": tables.CELL_INDEX,
+                                           "QUESTION_OPEN_HOURS": str(config.question_open_hours),
+                                           "MAX_RESULTS": str(MAX_SEARCH_RESULTS)})
+        self.list_questions.function.add_to_role_policy(iam.PolicyStatement(
+            actions=["dynamodb:Query"], resources=[tables.cell_index_arn]))
+
+        self.get_answers = function("GetAnswers", "get_answers", "GET /questions/{id}/answers",
+                                    {"ANSWERS_TABLE_NAME": answers.table_name})
+        self.get_answers.function.add_to_role_policy(iam.PolicyStatement(
+            actions=["dynamodb:Query"], resources=[answers.table_arn]))
+
+        self.get_heatmap = function("GetHeatmap", "get_heatmap", "GET /questions/{id}/heatmap",
+                                    {"QUESTIONS_TABLE_NAME": questions.table_name})
+        self.get_heatmap.function.add_to_role_policy(iam.PolicyStatement(
+            actions=["dynamodb:GetItem"], resources=[questions.table_arn]))
+
+        self.delete_answer = function("DeleteAnswer", "delete_answer",
+                                      "DELETE /answers/{questionId}: remove the caller's own answer",
+                                      {"ANSWERS_TABLE_NAME": answers.table_name})
+        self.delete_answer.function.add_to_role_policy(iam.PolicyStatement(
+            actions=["dynamodb:DeleteItem"], resources=[answers.table_arn]))
+
+        for path, method, handler in (
+                ("/questions", GET, self.list_questions),
+                ("/questions", POST, self.post_question),
+                ("/questions/{id}/answers", GET, self.get_answers),
+                ("/questions/{id}/heatmap", GET, self.get_heatmap),
+                ("/answers", POST, self.post_answer),
+                ("/answers/{questionId}", DELETE, self.delete_answer)):
+            self.route(path, method, handler)
+
+    def route(self, path: str, method: apigwv2.HttpMethod, handler: PythonFunction) -> None:
+        integration = integrations.HttpLambdaIntegration(f"{handler.node.id}Integration", handler.function)
+        self.api.add_routes(path=path, methods=[method], integration=integration)
