@@ -21,9 +21,12 @@ def _imports(path: Path):
             yield node.module or "", node.level
 
 
-def test_there_are_ten_functions():
-    assert FUNCTIONS == ["aggregate_answers", "delete_answer", "get_answers", "get_heatmap", "list_questions",
-                         "post_answer", "post_question", "publish_updates", "save_answer", "save_question"]
+def test_every_function_package_is_deployed_by_the_stack(suite):
+    handlers = {props["Handler"] for props in (
+        r["Properties"] for r in suite.template_json("AskAroundMe")["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function") if props.get("Runtime", "").startswith("python")}
+    assert handlers == {f"{function}.handler.handler" for function in FUNCTIONS}
+    assert len(FUNCTIONS) == 11
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
