@@ -47,6 +47,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         token = bearer_token(event.get("headers"))
     except Unauthorized as error:
+        metrics.add_metric(name="Unauthorized", unit=MetricUnit.Count, value=1)
         return _response(401, {"message": str(error)})
     try:
         identity_id = identities.get_id(
