@@ -44,9 +44,9 @@ lint:
 test: install
 	$(BIN)/python -m pytest
 
-## Synth wall time of the suite next to an empty CDK app's, measured in the same run.
+## Every benchmark: synth wall time (suite vs an empty app), Ask Around Me radius search cost.
 bench: install
-	$(BIN)/python benchmarks/synth_time.py
+	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script; done
 
 clean:
 	rm -rf cdk.out .pytest_cache $(VENV) node_modules
