@@ -55,9 +55,9 @@ class AskAroundMeApi(Construct):
                                               burst_limit=config.throttle_burst_limit))
         cfn_stage: apigwv2.CfnStage = self.stage.node.default_child  # type: ignore[assignment]
         cfn_stage.access_log_settings = self.access_log.http_settings
+        # A free-form JSON property: CloudFormation's own key names, not a typed struct.
         cfn_stage.route_settings = {
-            route: apigwv2.CfnStage.RouteSettingsProperty(throttling_rate_limit=config.post_rate_limit,
-                                                          throttling_burst_limit=config.post_burst_limit)
+            route: {"ThrottlingRateLimit": config.post_rate_limit, "ThrottlingBurstLimit": config.post_burst_limit}
             for route in WRITE_ROUTES}
         self.url = self.api.api_endpoint
 
@@ -67,14 +67,16 @@ class AskAroundMeApi(Construct):
 
         self.post_question = function("PostQuestion", "post_question", "POST /questions: queue a new question",
                                       {"QUESTIONS_QUEUE_URL": queues.questions.queue.queue_url})
-        queues.questions.queue.grant_send_messages(self.post_question.function)
+        self.post_question.function.add_to_role_policy(iam.PolicyStatement(
+            actions=["sqs:SendMessage"], resources=[queues.questions.queue.queue_arn]))
 
         self.post_answer = function("PostAnswer", "post_answer", "POST /answers: queue an answer by type", {
             "STAR_ANSWERS_QUEUE_URL": queues.star_answers.queue.queue_url,
             "GEO_ANSWERS_QUEUE_URL": queues.geo_answers.queue.queue_url,
             "QUESTIONS_TABLE_NAME": questions.table_name})
-        for queue in (queues.star_answers, queues.geo_answers):
-            queue.queue.grant_send_messages(self.post_answer.function)
+        self.post_answer.function.add_to_role_policy(iam.PolicyStatement(
+            actions=["sqs:SendMessage"],
+            resources=[queues.star_answers.queue.queue_arn, queues.geo_answers.queue.queue_arn]))
         self.post_answer.function.add_to_role_policy(iam.PolicyStatement(
             actions=["dynamodb:GetItem"], resources=[questions.table_arn]))
 
@@ -114,4 +116,6 @@ class AskAroundMeApi(Construct):
 
     def route(self, path: str, method: apigwv2.HttpMethod, handler: PythonFunction) -> None:
         integration = integrations.HttpLambdaIntegration(f"{handler.node.id}Integration", handler.function)
-        self.api.add_routes(path=path, methods=[method], integration=integration)
+        for route in self.api.add_routes(path=path, methods=[method], integration=integration):
+            # The stage's per-route settings name routes that must exist when it is created.
+            self.stage.node.add_dependency(route)

@@ -61,5 +61,9 @@ class AskAroundMeConfig:
             data_removal_policy=block.removal_policy(),
             observability=ObservabilityConfig.read(block),
         )
+        for name, post, stage in (("postRateLimit", config.post_rate_limit, config.throttle_rate_limit),
+                                  ("postBurstLimit", config.post_burst_limit, config.throttle_burst_limit)):
+            if post > stage:
+                raise block.fail(name, f"must not exceed the stage default ({stage})", post)
         block.reject_unknown_keys()
         return config
