@@ -12,6 +12,9 @@ from stacks.common.environment import deployment_environment
 from stacks.common.nag import apply_quality_gates
 from stacks.mars_weather.config import MarsWeatherConfig
 from stacks.mars_weather.stack import MarsWeatherStack
+from stacks.telepresence_robot.config import TelepresenceRobotConfig
+from stacks.telepresence_robot.config import stack_name as telepresence_robot_stack
+from stacks.telepresence_robot.stack import TelepresenceRobotStack
 from stacks.url_shortener.config import UrlShortenerConfig
 from stacks.url_shortener.stack import EDGE_REGION, UrlShortenerEdgeMonitoringStack, UrlShortenerStack
 
@@ -27,6 +30,7 @@ def build_suite(app: cdk.App, environ: Mapping[str, str] = os.environ) -> dict[s
     shortener_config = UrlShortenerConfig.from_context(app.node)
     ask_around_me_config = AskAroundMeConfig.from_context(app.node)
     mars_config = MarsWeatherConfig.from_context(app.node)
+    telepresence_config = TelepresenceRobotConfig.from_context(app.node)
 
     stacks: dict[str, cdk.Stack] = {}
     needs_edge_stack = env.region is not None and env.region != EDGE_REGION
@@ -39,6 +43,9 @@ def build_suite(app: cdk.App, environ: Mapping[str, str] = os.environ) -> dict[s
             env=cdk.Environment(account=env.account, region=EDGE_REGION), cross_region_references=True)
     stacks[ASK_AROUND_ME] = AskAroundMeStack(app, ASK_AROUND_ME, config=ask_around_me_config, env=env)
     stacks[MARS_WEATHER] = MarsWeatherStack(app, MARS_WEATHER, config=mars_config, env=env)
+    for robot in telepresence_config.robots:  # one stack per robot: TelepresenceRobot-<robot>
+        name = telepresence_robot_stack(robot)
+        stacks[name] = TelepresenceRobotStack(app, name, config=telepresence_config, robot_name=robot, env=env)
 
     for stack in stacks.values():
         cdk.Tags.of(stack).add("project", "serverless-reference-systems")

@@ -55,18 +55,19 @@ class WebUsers(Construct):
     """Email-as-username user pool, a public code-flow app client and a hosted domain.
 
     ``domain_label`` starts the default hosted-domain prefix (``<label>-<account>-<region>``),
-    unique per account and region without asking the user for one.
+    unique per account and region without asking the user for one. ``self_sign_up=False``
+    leaves creating users to administrators (for users who can act on something, such as a robot).
     """
 
     def __init__(self, scope: Construct, id_: str, *, settings: UserPoolSettings, domain_label: str,
-                 removal_policy: cdk.RemovalPolicy) -> None:
+                 removal_policy: cdk.RemovalPolicy, self_sign_up: bool = True) -> None:
         super().__init__(scope, id_)
         key = settings.context_key
         self.user_pool = cognito.UserPool(
             self, "UserPool",
             sign_in_aliases=cognito.SignInAliases(email=True, username=False),
             sign_in_case_sensitive=False,
-            self_sign_up_enabled=True,
+            self_sign_up_enabled=self_sign_up,
             auto_verify=cognito.AutoVerifiedAttrs(email=True),
             keep_original=cognito.KeepOriginalAttrs(email=True),
             standard_attributes=cognito.StandardAttributes(

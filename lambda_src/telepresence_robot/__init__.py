@@ -1,0 +1,1 @@
+"""Lambda functions of the telepresence robot; one self-contained package per function."""

@@ -1,0 +1,1 @@
+"""Telepresence robot: the drive function behind ``POST /publish``."""

@@ -1,0 +1,106 @@
+"""POST /publish (API Gateway REST API, Lambda proxy integration): drive the robot.
+
+Thin: validate the command again (API Gateway's model already did, but the function must
+not trust its caller), publish it to ``<ROBOT_NAME>/action`` on the account's IoT data
+endpoint with QoS 1, answer 202 with what was published. Invalid input: 400 with a JSON
+``message``, nothing published. The broker refusing the message: 503 with a JSON ``message``
+(the caller may retry; a stale drive command is never queued for later).
+
+Environment:
+    ROBOT_NAME          the thing name; the topic is ``<ROBOT_NAME>/action``
+    IOT_DATA_ENDPOINT   the ATS data endpoint (``xxxx-ats.iot.<region>.amazonaws.com``,
+                        with or without ``https://``)
+    ALLOWED_ORIGINS     optional JSON list of web app origins: the request's ``Origin`` is
+                        echoed in ``Access-Control-Allow-Origin`` when listed, else the first
+                        one is sent (``["*"]`` sends ``*``)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .logic import BadRequest, action_topic, parse_command, read_json_object
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+# A drive command is only worth delivering right away: the broker drops it after this.
+MESSAGE_EXPIRY_SECONDS = 5
+
+
+@cache
+def _iot_data(endpoint: str) -> Any:
+    url = endpoint if endpoint.startswith("https://") else f"https://{endpoint}"
+    return boto3.client("iot-data", endpoint_url=url)
+
+
+@cache
+def _allowed_origins(setting: str) -> tuple[str, ...]:
+    try:
+        origins = json.loads(setting) if setting else []
+    except ValueError:
+        logger.warning("ALLOWED_ORIGINS is not a JSON list; no CORS header is sent")
+        return ()
+    if not isinstance(origins, list):
+        return ()
+    return tuple(origin for origin in origins if isinstance(origin, str) and origin)
+
+
+def _request_origin(event: dict[str, Any]) -> str | None:
+    for name, value in (event.get("headers") or {}).items():
+        if name.lower() == "origin":
+            return value
+    return None
+
+
+def _response(event: dict[str, Any], status: int, body: Any) -> dict[str, Any]:
+    headers = {"content-type": "application/json", "cache-control": "no-store"}
+    allowed = _allowed_origins(os.environ.get("ALLOWED_ORIGINS", ""))
+    if allowed == ("*",):
+        headers["access-control-allow-origin"] = "*"
+    elif allowed:
+        origin = _request_origin(event)
+        headers["access-control-allow-origin"] = origin if origin in allowed else allowed[0]
+        headers["vary"] = "Origin"
+    return {"statusCode": status, "headers": headers, "body": json.dumps(body)}
+
+
+@tracer.capture_method
+def _publish(topic: str, payload: dict[str, Any]) -> None:
+    _iot_data(os.environ["IOT_DATA_ENDPOINT"]).publish(
+        topic=topic, qos=1, payload=json.dumps(payload).encode("utf-8"),
+        contentType="application/json", messageExpiry=MESSAGE_EXPIRY_SECONDS)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    try:
+        command = parse_command(read_json_object(event.get("body"), bool(event.get("isBase64Encoded"))))
+    except BadRequest as error:
+        metrics.add_metric(name="RejectedCommands", unit=MetricUnit.Count, value=1)
+        logger.info("command rejected", extra={"reason": str(error)})
+        return _response(event, 400, {"message": str(error)})
+
+    topic = action_topic(os.environ["ROBOT_NAME"])
+    payload = command.payload()
+    try:
+        _publish(topic, payload)
+    except (BotoCoreError, ClientError):
+        metrics.add_metric(name="PublishFailures", unit=MetricUnit.Count, value=1)
+        logger.exception("publishing the command failed", extra={"topic": topic})
+        return _response(event, 503, {"message": "The command could not be delivered to the robot; try again"})
+    metrics.add_metric(name="CommandsPublished", unit=MetricUnit.Count, value=1)
+    logger.info("command published", extra={"topic": topic, "command": payload})
+    return _response(event, 202, {"topic": topic, "command": payload})

@@ -1,0 +1,1 @@
+"""Telepresence robot: one stack per robot (AWS IoT Core, Kinesis Video Streams WebRTC, drive API)."""

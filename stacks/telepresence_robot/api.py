@@ -1,0 +1,132 @@
+"""The drive API: ``POST /publish`` for signed-in users, validated, published to the robot.
+
+API Gateway checks the Cognito id token and the body (a JSON schema model built from the
+drive function's own rules) before the function runs; the function checks again and
+publishes to ``<robot>/action``. A refused body gets ``400 {"message": ...}`` from API
+Gateway itself, with CORS headers so the web app can read it; nothing is published.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from lambda_src.telepresence_robot.drive import logic as drive
+from stacks.common.api_logging import ApiAccessLog, ApiFlavor
+from stacks.common.lambda_function import PythonFunction
+from stacks.common.nag import acknowledge
+from stacks.common.waf import RegionalApiFirewall
+from stacks.telepresence_robot.config import TelepresenceRobotConfig
+
+FUNCTION_DIR = Path(__file__).resolve().parents[2] / "lambda_src" / "telepresence_robot" / "drive"
+JSON = "application/json"
+STAGE_NAME = "prod"
+PUBLISH_PATH = "publish"
+
+INVALID_COMMAND_MESSAGE = (
+    f"Invalid drive command: send a JSON object with 'action' (one of {', '.join(drive.ACTIONS)}) and "
+    f"optionally the integers 'speed' ({drive.SPEED_RANGE[0]}-{drive.SPEED_RANGE[1]}) and 'duration_ms' "
+    f"({drive.DURATION_MS_RANGE[0]}-{drive.DURATION_MS_RANGE[1]}), and nothing else")
+
+
+def command_schema() -> apigw.JsonSchema:
+    """The request model: the same rules as ``drive.logic.COMMAND_SCHEMA`` (a test keeps them equal)."""
+    def bounded_integer(bounds: tuple[int, int]) -> apigw.JsonSchema:
+        return apigw.JsonSchema(type=apigw.JsonSchemaType.INTEGER, minimum=bounds[0], maximum=bounds[1])
+
+    return apigw.JsonSchema(
+        schema=apigw.JsonSchemaVersion.DRAFT4,
+        title=drive.COMMAND_SCHEMA["title"],
+        description=drive.COMMAND_SCHEMA["description"],
+        type=apigw.JsonSchemaType.OBJECT,
+        properties={
+            "action": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, enum=list(drive.ACTIONS)),
+            "speed": bounded_integer(drive.SPEED_RANGE),
+            "duration_ms": bounded_integer(drive.DURATION_MS_RANGE),
+        },
+        required=["action"],
+        additional_properties=False,
+    )
+
+
+class DriveApi(Construct):
+    """REST API with one route, ``POST /publish``, in front of the drive function."""
+
+    def __init__(self, scope: Construct, id_: str, *, config: TelepresenceRobotConfig, robot_name: str,
+                 user_pool: cognito.IUserPool, data_endpoint: str, action_topic_arn: str) -> None:
+        super().__init__(scope, id_)
+        stack_name = cdk.Stack.of(self).stack_name
+        self.function = PythonFunction(
+            self, "Drive", entry=FUNCTION_DIR, service_name=f"telepresence-robot-{robot_name}",
+            metrics_namespace="TelepresenceRobot", log_retention_days=config.observability.log_retention_days,
+            description=f"POST /publish: publishes drive commands to {robot_name}/action",
+            environment={"ROBOT_NAME": robot_name, "IOT_DATA_ENDPOINT": data_endpoint,
+                         "ALLOWED_ORIGINS": json.dumps(list(config.allowed_origins))})
+        self.function.role.add_to_principal_policy(iam.PolicyStatement(
+            sid="PublishToOwnRobotsActionTopicOnly", actions=["iot:Publish"], resources=[action_topic_arn]))
+
+        self.access_log = ApiAccessLog(self, "AccessLog", flavor=ApiFlavor.REST, api_name=f"drive-{robot_name}",
+                                       retention_days=config.observability.log_retention_days)
+        self.api = apigw.RestApi(
+            self, "Api",
+            rest_api_name=f"{stack_name}-drive",
+            description=f"Drive robot {robot_name}: POST /publish",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=cdk.RemovalPolicy.RETAIN,
+            deploy_options=apigw.StageOptions(
+                stage_name=STAGE_NAME, tracing_enabled=True, metrics_enabled=True,
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,  # full request logging would write users' tokens
+                access_log_destination=self.access_log.rest_destination,
+                access_log_format=self.access_log.rest_format,
+                throttling_rate_limit=config.throttle_rate_limit,
+                throttling_burst_limit=config.throttle_burst_limit),
+        )
+        acknowledge(self.api.node.find_child("CloudWatchRole"),
+                    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                    "AmazonAPIGatewayPushToCloudWatchLogs]",
+                    "API Gateway's account-wide logging role needs this AWS-maintained policy to write "
+                    "execution logs to log groups it creates per API and stage.")
+        self.firewall = RegionalApiFirewall(self, "Firewall", stage_arn=self.api.deployment_stage.stage_arn,
+                                            requests_per_ip_per_5_min=config.waf_requests_per_ip_per_5_min)
+        self.authorizer = apigw.CognitoUserPoolsAuthorizer(
+            self, "Authorizer", cognito_user_pools=[user_pool],
+            identity_source=apigw.IdentitySource.header("Authorization"))
+        self.validator = self.api.add_request_validator(
+            "BodyValidator", validate_request_body=True, validate_request_parameters=True)
+        self.command_model = self.api.add_model(
+            "DriveCommandModel", content_type=JSON, model_name="DriveCommand", schema=command_schema())
+        self._gateway_responses(config.primary_origin)
+
+        publish = self.api.root.add_resource(PUBLISH_PATH)
+        self.publish_method = publish.add_method(
+            "POST", apigw.LambdaIntegration(self.function.function, proxy=True),
+            authorization_type=apigw.AuthorizationType.COGNITO, authorizer=self.authorizer,
+            request_validator=self.validator, request_models={JSON: self.command_model})
+        self.preflight = publish.add_cors_preflight(
+            allow_origins=list(config.allowed_origins), allow_methods=["POST", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type"], max_age=cdk.Duration.minutes(10), status_code=204)
+        reason = "CORS preflight requests never carry credentials, so the OPTIONS mock answers without one"
+        acknowledge(self.preflight, "AwsSolutions-APIG4", f"No authorizer on purpose: {reason}.")
+        acknowledge(self.preflight, "AwsSolutions-COG4", f"No Cognito authorizer on purpose: {reason}.")
+        self.publish_url = self.api.url_for_path(f"/{PUBLISH_PATH}")
+
+    def _gateway_responses(self, primary_origin: str) -> None:
+        """Errors API Gateway answers itself (validation, auth, throttling) carry CORS headers too."""
+        headers = {"Access-Control-Allow-Origin": f"'{primary_origin}'", "Vary": "'Origin'"}
+        # Gateway response templates are not VTL: $context.error.validationErrorString would be
+        # pasted in raw and its quotes would break the JSON, so the message is a fixed one.
+        self.api.add_gateway_response(
+            "BadRequestBody", type=apigw.ResponseType.BAD_REQUEST_BODY, status_code="400",
+            response_headers=headers, templates={JSON: json.dumps({"message": INVALID_COMMAND_MESSAGE})})
+        for name, response_type in (("Default4xx", apigw.ResponseType.DEFAULT_4_XX),
+                                    ("Default5xx", apigw.ResponseType.DEFAULT_5_XX)):
+            self.api.add_gateway_response(
+                name, type=response_type, response_headers=headers,
+                templates={JSON: '{"message": $context.error.messageString}'})

@@ -1,0 +1,231 @@
+"""The drive function (POST /publish) against moto's IoT data plane."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+
+from .conftest import REGION
+
+ROBOT = "robot1"
+IOT_DATA_ENDPOINT = "data-ats.iot.us-east-1.amazonaws.com"  # the host moto answers on
+
+
+@dataclass
+class FakeLambdaContext:
+    function_name: str = "telepresence-drive"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{DEFAULT_ACCOUNT_ID}:function:telepresence-drive"
+    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 10_000
+
+
+def rest_event(body: Any = None, *, raw_body: str | None = None, base64_body: bool = False) -> dict[str, Any]:
+    """An API Gateway REST API proxy event (payload 1.0) behind a Cognito user pool authorizer."""
+    text = raw_body if raw_body is not None else (None if body is None else json.dumps(body))
+    if text is not None and base64_body:
+        text = base64.b64encode(text.encode()).decode()
+    return {
+        "resource": "/publish", "path": "/publish", "httpMethod": "POST",
+        "headers": {"content-type": "application/json"}, "multiValueHeaders": {},
+        "queryStringParameters": None, "pathParameters": None, "stageVariables": None,
+        "requestContext": {
+            "resourcePath": "/publish", "httpMethod": "POST", "stage": "prod", "requestId": str(uuid.uuid4()),
+            "accountId": DEFAULT_ACCOUNT_ID, "apiId": "api",
+            "authorizer": {"claims": {"sub": "user-1", "cognito:username": "alice"}},
+            "identity": {"sourceIp": "192.0.2.1"},
+        },
+        "body": text,
+        "isBase64Encoded": base64_body,
+    }
+
+
+class Drive:
+    def __init__(self, handler: Any) -> None:
+        self._handler = handler
+        self.message_expiry_seconds = handler.MESSAGE_EXPIRY_SECONDS
+
+    def iot_data_client(self) -> Any:
+        """The client the handler publishes with (cached per endpoint, as in Lambda)."""
+        return self._handler._iot_data(IOT_DATA_ENDPOINT)
+
+    def post(self, event: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
+        response = self._handler.handler(event, FakeLambdaContext())
+        return response["statusCode"], response["headers"], json.loads(response["body"])
+
+    @staticmethod
+    def published() -> list[tuple[str, Any]]:
+        from moto.iotdata.models import iotdata_backends
+
+        payloads = iotdata_backends[DEFAULT_ACCOUNT_ID][REGION].published_payloads
+        return [(topic, json.loads(payload)) for topic, payload in payloads]
+
+
+@pytest.fixture
+def drive(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("ROBOT_NAME", ROBOT)
+    monkeypatch.setenv("IOT_DATA_ENDPOINT", IOT_DATA_ENDPOINT)
+    monkeypatch.delenv("ALLOWED_ORIGINS", raising=False)
+    with mock_aws():
+        from lambda_src.telepresence_robot.drive import handler
+
+        handler._iot_data.cache_clear()
+        yield Drive(handler)
+        handler._iot_data.cache_clear()
+
+
+VALID = [
+    {"action": "forward"},
+    {"action": "backwards", "speed": 100, "duration_ms": 10000},
+    {"action": "left", "speed": 0},
+    {"action": "right", "duration_ms": 1},
+    {"action": "stop"},
+]
+
+
+@pytest.mark.parametrize("command", VALID, ids=lambda c: json.dumps(c, sort_keys=True))
+def test_a_valid_command_is_published_unchanged_to_the_robots_action_topic(drive, command):
+    status, _, _ = drive.post(rest_event(command))
+    assert status == 202
+    assert drive.published() == [(f"{ROBOT}/action", command)]
+
+
+def test_the_answer_is_202_with_the_topic_and_the_published_command(drive):
+    status, headers, body = drive.post(rest_event({"speed": 35, "action": "forward", "duration_ms": 700}))
+    assert status == 202
+    assert headers["content-type"] == "application/json"
+    assert body == {"topic": f"{ROBOT}/action", "command": {"action": "forward", "speed": 35, "duration_ms": 700}}
+
+
+def test_the_topic_follows_the_robot_name_setting(drive, monkeypatch):
+    monkeypatch.setenv("ROBOT_NAME", "kitchen-bot")
+    drive.post(rest_event({"action": "stop"}))
+    assert drive.published() == [("kitchen-bot/action", {"action": "stop"})]
+
+
+def test_a_base64_encoded_body_is_decoded(drive):
+    status, _, _ = drive.post(rest_event({"action": "left", "speed": 20}, base64_body=True))
+    assert status == 202
+    assert drive.published() == [(f"{ROBOT}/action", {"action": "left", "speed": 20})]
+
+
+def test_commands_go_out_with_qos_1_as_json_and_expire_after_a_few_seconds(drive):
+    sent: list[dict[str, Any]] = []
+    client = drive.iot_data_client()
+    client.meta.events.register("provide-client-params.iot-data.Publish",
+                                lambda params, **_: sent.append(dict(params)))
+    drive.post(rest_event({"action": "forward", "speed": 10}))
+    [params] = sent
+    assert params["topic"] == f"{ROBOT}/action"
+    assert params["qos"] == 1
+    assert params["contentType"] == "application/json"
+    assert params["messageExpiry"] == drive.message_expiry_seconds <= 10
+    assert json.loads(params["payload"]) == {"action": "forward", "speed": 10}
+
+
+ORIGINS = '["https://robot.example.com", "http://localhost:8080"]'
+
+
+@pytest.mark.parametrize("origin, allowed", [
+    ("http://localhost:8080", "http://localhost:8080"),
+    ("https://robot.example.com", "https://robot.example.com"),
+    ("https://evil.example.net", "https://robot.example.com"),
+    (None, "https://robot.example.com"),
+])
+def test_a_configured_origin_is_echoed_and_any_other_gets_the_first_one(drive, monkeypatch, origin, allowed):
+    monkeypatch.setenv("ALLOWED_ORIGINS", ORIGINS)
+    event = rest_event({"action": "stop"})
+    if origin:
+        event["headers"]["Origin"] = origin
+    _, headers, _ = drive.post(event)
+    assert headers["access-control-allow-origin"] == allowed
+    assert headers["vary"] == "Origin"
+
+
+def test_errors_carry_the_cors_header_too(drive, monkeypatch):
+    monkeypatch.setenv("ALLOWED_ORIGINS", ORIGINS)
+    event = rest_event({"action": "jump"})
+    event["headers"]["origin"] = "http://localhost:8080"
+    status, headers, _ = drive.post(event)
+    assert status == 400
+    assert headers["access-control-allow-origin"] == "http://localhost:8080"
+
+
+def test_a_wildcard_origin_setting_allows_any_origin(drive, monkeypatch):
+    monkeypatch.setenv("ALLOWED_ORIGINS", '["*"]')
+    _, headers, _ = drive.post(rest_event({"action": "stop"}))
+    assert headers["access-control-allow-origin"] == "*"
+
+
+def test_without_an_origin_setting_no_cors_header_is_sent(drive):
+    _, headers, _ = drive.post(rest_event({"action": "stop"}))
+    assert "access-control-allow-origin" not in headers
+
+
+def test_a_broker_refusing_the_command_gets_503_not_an_error(drive, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    def refuse(**_kwargs):
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "Publish")
+
+    monkeypatch.setattr(drive.iot_data_client(), "publish", refuse)
+    status, headers, body = drive.post(rest_event({"action": "forward"}))
+    assert status == 503
+    assert headers["content-type"] == "application/json"
+    assert "try again" in body["message"]
+    assert drive.published() == []
+
+
+INVALID = {
+    "empty body": rest_event(raw_body=""),
+    "no body": rest_event(),
+    "malformed JSON": rest_event(raw_body='{"action": "forward"'),
+    "not UTF-8 base64": rest_event(raw_body=base64.b64encode(b"\xff\xfe").decode(), base64_body=False) | {
+        "isBase64Encoded": True},
+    "invalid base64": rest_event(raw_body="%%%") | {"isBase64Encoded": True},
+    "JSON array": rest_event([{"action": "forward"}]),
+    "JSON string": rest_event("forward"),
+    "JSON null": rest_event(raw_body="null"),
+    "missing action": rest_event({"speed": 50}),
+    "unknown action": rest_event({"action": "jump"}),
+    "action in capitals": rest_event({"action": "FORWARD"}),
+    "action not a string": rest_event({"action": 1}),
+    "action null": rest_event({"action": None}),
+    "speed below range": rest_event({"action": "forward", "speed": -1}),
+    "speed above range": rest_event({"action": "forward", "speed": 101}),
+    "speed a string": rest_event({"action": "forward", "speed": "50"}),
+    "speed a fraction": rest_event({"action": "forward", "speed": 50.5}),
+    "speed a float": rest_event({"action": "forward", "speed": 50.0}),
+    "speed a boolean": rest_event({"action": "forward", "speed": True}),
+    "speed null": rest_event({"action": "forward", "speed": None}),
+    "duration zero": rest_event({"action": "forward", "duration_ms": 0}),
+    "duration above range": rest_event({"action": "forward", "duration_ms": 10001}),
+    "duration a string": rest_event({"action": "forward", "duration_ms": "1000"}),
+    "extra field": rest_event({"action": "forward", "target": "robot2"}),
+    "oversized body": rest_event(raw_body=json.dumps({"action": "forward"}) + " " * 2000),
+    "huge body": rest_event({"action": "forward", "note": "x" * 6_000_000}),
+    "huge base64 body": rest_event({"action": "forward", "note": "x" * 1_000_000}, base64_body=True),
+    "duration a fraction": rest_event({"action": "forward", "duration_ms": 100.5}),
+    "duration negative": rest_event({"action": "forward", "duration_ms": -5}),
+    "speed an object": rest_event({"action": "forward", "speed": {"value": 5}}),
+    "several extra fields": rest_event({"action": "stop", "speed": 5, "robot": "robot2", "topic": "robot2/action"}),
+}
+
+
+@pytest.mark.parametrize("event", INVALID.values(), ids=INVALID.keys())
+def test_an_invalid_body_is_refused_with_400_and_nothing_is_published(drive, event):
+    status, headers, body = drive.post(event)
+    assert status == 400
+    assert headers["content-type"] == "application/json"
+    assert isinstance(body["message"], str) and body["message"]
+    assert drive.published() == []
