@@ -17,7 +17,9 @@ METRICS_NAMESPACE = "AskAroundMe"
 def ask_around_me_function(scope: Construct, id_: str, *, name: str, description: str,
                            log_retention_days: int, environment: Mapping[str, str],
                            timeout: cdk.Duration = cdk.Duration.seconds(10)) -> PythonFunction:
-    """The function of ``lambda_src/ask_around_me/<name>/``."""
-    return PythonFunction(scope, id_, entry=FUNCTIONS_DIR / name, service_name=SERVICE_NAME,
-                          metrics_namespace=METRICS_NAMESPACE, log_retention_days=log_retention_days,
-                          description=description, environment=environment, timeout=timeout)
+    """The function of ``lambda_src/ask_around_me/<name>/``, bundled with the whole system
+    package (its ``shared`` modules): the handler is ``ask_around_me.<name>.handler.handler``."""
+    return PythonFunction(scope, id_, entry=FUNCTIONS_DIR / name, package_root=FUNCTIONS_DIR,
+                          service_name=SERVICE_NAME, metrics_namespace=METRICS_NAMESPACE,
+                          log_retention_days=log_retention_days, description=description,
+                          environment=environment, timeout=timeout)

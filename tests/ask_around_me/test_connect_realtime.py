@@ -8,7 +8,8 @@ import pytest
 from botocore.stub import Stubber
 
 from lambda_src.ask_around_me.connect_realtime import handler as connect_realtime
-from lambda_src.ask_around_me.connect_realtime.logic import Unauthorized, bearer_token, login_provider_name, session
+from lambda_src.ask_around_me.connect_realtime.logic import bearer_token, login_provider_name, session
+from lambda_src.ask_around_me.shared.http import Unauthorized
 
 from .conftest import IOT_ENDPOINT, http_event
 

@@ -22,6 +22,8 @@ from hypothesis import strategies as st
 from lambda_src.ask_around_me.list_questions import handler as list_questions
 from lambda_src.ask_around_me.list_questions import logic
 from lambda_src.ask_around_me.save_question.logic import Question, question_item
+from lambda_src.ask_around_me.shared import aws
+from lambda_src.ask_around_me.shared.timestamps import iso
 
 from .conftest import QUESTIONS_TABLE, http_event
 
@@ -92,7 +94,7 @@ def _centres():
 def stored_questions(world):
     """About 1,400 questions around 48 centres, written as save_question writes them."""
     centres, rng = _centres()
-    created = logic.iso(datetime.now(timezone.utc) - timedelta(minutes=5))
+    created = iso(datetime.now(timezone.utc) - timedelta(minutes=5))
     points = [p for lat, lng in centres for p in questions_around(rng, lat, lng)]
     with world.tables.Table(QUESTIONS_TABLE).batch_writer() as batch:
         for lat, lng in points:
@@ -112,7 +114,7 @@ def test_searches_return_exactly_the_questions_within_8_km_in_a_bounded_number_o
     monkeypatch.setenv("MAX_RESULTS", "10000")
     centres, points = stored_questions
     counted = []
-    world_events = list_questions.dynamodb.meta.client.meta.events
+    world_events = aws.dynamodb.meta.client.meta.events
     handler_id = "count-queries"
     world_events.register("before-call.dynamodb.Query", lambda **_: counted.append(1), unique_id=handler_id)
     try:
@@ -130,7 +132,7 @@ def test_searches_return_exactly_the_questions_within_8_km_in_a_bounded_number_o
 
 
 def test_questions_are_listed_nearest_first_with_their_summary(world, lambda_context):
-    created = logic.iso(datetime.now(timezone.utc))
+    created = iso(datetime.now(timezone.utc))
     table = world.tables.Table(QUESTIONS_TABLE)
     ids = {}
     for name, distance, question_type in (("far", 7_000, "geo"), ("near", 100, "star"), ("mid", 3_000, "star")):
@@ -155,13 +157,13 @@ def test_questions_older_than_the_open_window_are_not_listed(world, lambda_conte
     now = datetime.now(timezone.utc)
     for text, age in (("fresh", timedelta(hours=23)), ("stale", timedelta(hours=25))):
         table.put_item(Item=question_item(Question(str(uuid.uuid4()), "star", text, 10.0, 10.0, "bob",
-                                                   logic.iso(now - age))))
+                                                   iso(now - age))))
     assert [q["text"] for q in _search(10.0, 10.0, lambda_context)] == ["fresh"]
 
 
 def test_the_list_is_capped_at_the_configured_number_of_nearest_questions(world, lambda_context, monkeypatch):
     monkeypatch.setenv("MAX_RESULTS", "3")
-    created = logic.iso(datetime.now(timezone.utc))
+    created = iso(datetime.now(timezone.utc))
     table = world.tables.Table(QUESTIONS_TABLE)
     for distance in (500, 100, 900, 300, 700):
         lat, lng = destination(-23.55, -46.63, 90.0, distance)

@@ -1,54 +1,135 @@
-"""Each function is a self-contained package: relative imports only, no sibling imports, declared deps."""
+"""How the functions are packaged: one package per function plus ``shared``, bundled whole.
+
+Every function is bundled with the whole ``ask_around_me`` package, but only the
+requirements of its own ``requirements.txt`` are installed. So: imports within the system
+are relative (``.`` for the function's own modules, ``..shared`` for shared ones), never
+into another function; ``shared`` never imports a function; each third-party package a
+function imports, itself or through ``shared``, is in its requirements; logic modules stay
+free of boto3, through ``shared`` too.
+"""
 
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
 
 SYSTEM = Path(__file__).resolve().parents[2] / "lambda_src" / "ask_around_me"
+SHARED = SYSTEM / "shared"
 FUNCTIONS = sorted(p.name for p in SYSTEM.iterdir() if (p / "handler.py").exists())
-SIBLINGS = set(FUNCTIONS) | {"lambda_src", "ask_around_me"}
+SHARED_MODULES = sorted(p for p in SHARED.glob("*.py") if p.name != "__init__.py")
+# Top-level names that are the system itself: importing them absolutely would only work
+# with the repository on the path (tests), never in the bundle.
+SYSTEM_NAMES = set(FUNCTIONS) | {"lambda_src", "ask_around_me", "shared"}
 THIRD_PARTY = {"aws_lambda_powertools": "aws-lambda-powertools", "pygeohash": "pygeohash"}
+BOTO = {"boto3", "botocore"}  # in every Lambda Python runtime: not bundled, not in requirements
 
 
-def _imports(path: Path):
+def _imports(path: Path) -> list[tuple[str, int, tuple[str, ...]]]:
+    """(module, level, imported names) of every import statement of ``path``."""
+    found = []
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
-            yield from ((alias.name, 0) for alias in node.names)
+            found.extend((alias.name, 0, ()) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            yield node.module or "", node.level
+            found.append((node.module or "", node.level, tuple(alias.name for alias in node.names)))
+    return found
+
+
+def _function_modules(function: str) -> list[Path]:
+    return sorted((SYSTEM / function).glob("*.py"))
+
+
+def _shared_imported_by(path: Path) -> set[Path]:
+    """The shared modules ``path`` (a function's module or a shared one) imports directly."""
+    level = 1 if path.parent == SHARED else 2  # how far up ``shared``'s parent is
+    prefix = "" if level == 1 else "shared"
+    found = set()
+    for module, imported_level, names in _imports(path):
+        if imported_level != level:
+            continue
+        parts = module.split(".") if module else []
+        if prefix:
+            if parts[:1] != [prefix]:
+                continue
+            parts = parts[1:]
+        if parts:
+            found.add(SHARED / f"{parts[0]}.py")
+        else:  # ``from ..shared import aws``: the names that are modules
+            found.update(SHARED / f"{name}.py" for name in names if (SHARED / f"{name}.py").is_file())
+    return found
+
+
+def _with_shared(paths: list[Path]) -> set[Path]:
+    """``paths`` and every shared module they import, directly or through other shared ones."""
+    reached, todo = set(), list(paths)
+    while todo:
+        path = todo.pop()
+        if path not in reached:
+            reached.add(path)
+            todo.extend(_shared_imported_by(path))
+    return reached
+
+
+def _top_level_imports(paths: set[Path]) -> set[tuple[Path, str]]:
+    return {(path, module.split(".")[0]) for path in paths for module, level, _ in _imports(path) if level == 0}
 
 
 def test_every_function_package_is_deployed_by_the_stack(suite):
     handlers = {props["Handler"] for props in (
         r["Properties"] for r in suite.template_json("AskAroundMe")["Resources"].values()
         if r["Type"] == "AWS::Lambda::Function") if props.get("Runtime", "").startswith("python")}
-    assert handlers == {f"{function}.handler.handler" for function in FUNCTIONS}
+    assert handlers == {f"ask_around_me.{function}.handler.handler" for function in FUNCTIONS}
     assert len(FUNCTIONS) == 11
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
-def test_a_function_imports_its_own_modules_relatively_and_never_a_sibling(function):
-    for module in (SYSTEM / function).glob("*.py"):
-        for name, level in _imports(module):
-            assert level in (0, 1), (module, name)
-            assert name.split(".")[0] not in SIBLINGS, (module, name)
+def test_a_function_imports_its_own_modules_and_shared_relatively_and_never_another_function(function):
+    for path in _function_modules(function):
+        for module, level, names in _imports(path):
+            if level == 0:
+                assert module.split(".")[0] not in SYSTEM_NAMES, (path, module)
+            elif level == 2:
+                assert module.split(".")[0] == "shared" or (not module and names == ("shared",)), \
+                    (path, module, names)
+            else:
+                assert level == 1, (path, module, level)
+                assert (not module and all((SYSTEM / function / f"{n}.py").is_file() for n in names)) \
+                    or (SYSTEM / function / f"{module.split('.')[0]}.py").is_file(), (path, module, names)
+
+
+@pytest.mark.parametrize("path", SHARED_MODULES, ids=lambda path: path.stem)
+def test_shared_modules_import_only_each_other_and_never_a_function(path):
+    for module, level, names in _imports(path):
+        assert level in (0, 1), (path, module, level)
+        if level == 0:
+            assert module.split(".")[0] not in SYSTEM_NAMES, (path, module)
+        else:
+            targets = [module.split(".")[0]] if module else list(names)
+            assert all((SHARED / f"{target}.py").is_file() for target in targets), (path, module, names)
+
+
+@pytest.mark.parametrize("path", SHARED_MODULES, ids=lambda path: path.stem)
+def test_a_shared_module_serves_more_than_one_function(path):
+    users = [function for function in FUNCTIONS if path in _with_shared(_function_modules(function))]
+    assert len(users) >= 2, f"{path.name} is used by {users or 'no function'}: move it into the function"
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
-def test_a_function_declares_every_third_party_package_it_imports(function):
+def test_a_function_declares_every_third_party_package_it_imports_itself_or_through_shared(function):
     declared = {line.split("[")[0].split("=")[0].strip()
                 for line in (SYSTEM / function / "requirements.txt").read_text().splitlines() if line.strip()}
-    for module in (SYSTEM / function).glob("*.py"):
-        for name, level in _imports(module):
-            top = name.split(".")[0]
-            if level == 0 and top in THIRD_PARTY:
-                assert THIRD_PARTY[top] in declared, (module, name)
+    for path, top in _top_level_imports(_with_shared(_function_modules(function))):
+        if top in THIRD_PARTY:
+            assert THIRD_PARTY[top] in declared, (function, path, top)
+        else:
+            assert top in sys.stdlib_module_names or top in BOTO, \
+                f"{path} imports {top}: add it to THIRD_PARTY and the requirements of the functions using it"
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
-def test_a_functions_logic_module_does_not_touch_boto3(function):
-    logic = SYSTEM / function / "logic.py"
-    assert not any(name.split(".")[0] in {"boto3", "botocore"} for name, _ in _imports(logic))
+def test_a_functions_logic_module_does_not_touch_boto3_even_through_shared(function):
+    for path, top in _top_level_imports(_with_shared([SYSTEM / function / "logic.py"])):
+        assert top not in BOTO, (path, top)

@@ -1,10 +1,10 @@
 """What the AskAroundMe template promises, asserted by intent.
 
 Resources are found by what they are and what refers to them, never by logical id:
-functions by their handler string (``<function>.handler.handler``), a function's
-permissions by following its ``Role`` to the policies attached to that role, tables by
-their keys, queues by the environment variable, redrive policy or event source mapping
-that names them. IAM resources are rendered to readable names (``table/Questions``,
+functions by their handler string (``ask_around_me.<function>.handler.handler``), a
+function's permissions by following its ``Role`` to the policies attached to that role,
+tables by their keys, queues by the environment variable, redrive policy or event source
+mapping that names them. IAM resources are rendered to readable names (``table/Questions``,
 ``queue/GeoAnswers``, ``logs/post_question``) so the expected grants read like the
 "Function reference" table of docs/ask_around_me.md.
 """
@@ -109,10 +109,10 @@ def _target(value: Any) -> str:
 
 
 def _functions(template_json: dict) -> dict[str, str]:
-    """Function name (from the handler ``<name>.handler.handler``) -> logical id."""
+    """Function name (from the handler ``ask_around_me.<name>.handler.handler``) -> logical id."""
     found = {}
     for logical_id, resource in _of_type(template_json, "AWS::Lambda::Function").items():
-        match = re.fullmatch(r"(\w+)\.handler\.handler", resource["Properties"].get("Handler", ""))
+        match = re.fullmatch(r"ask_around_me\.(\w+)\.handler\.handler", resource["Properties"].get("Handler", ""))
         if match:
             assert match.group(1) not in found, f"two functions with handler {match.group(0)}"
             found[match.group(1)] = logical_id

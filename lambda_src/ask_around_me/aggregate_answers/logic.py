@@ -21,13 +21,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
+from ..shared.model import MAX_RATING, MIN_RATING
+from ..shared.records import PoisonRecord
+
 SEQUENCE_WIDTH = 40  # DynamoDB Streams sequence numbers have 21 to 40 digits
 # Tombstones only need to outlive the stream's 24-hour retention (replays).
 TOMBSTONE_TTL = timedelta(hours=48)
-
-
-class PoisonRecord(ValueError):
-    """A stream record that cannot be aggregated (fails; goes to the on-failure destination)."""
 
 
 def sequence_key(sequence_number: str | None) -> str:
@@ -53,7 +52,7 @@ def contribution_of_answer(image: Mapping[str, Any] | None) -> Contribution | No
     answer_type = image.get("type")
     if answer_type == "star":
         rating = int(image["rating"])
-        if not 0 <= rating <= 5:
+        if not MIN_RATING <= rating <= MAX_RATING:
             raise PoisonRecord(f"rating out of range: {rating}")
         return Contribution("star", rating=rating)
     if answer_type == "geo":

@@ -13,21 +13,15 @@ IOT_POLICY_NAME, IOT_DATA_ENDPOINT, TOPIC_PREFIX.
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 
-from .logic import Unauthorized, bearer_token, login_provider_name, session
-
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+from ..shared.handlers import count, http_handler, logger
+from ..shared.http import json_response
+from .logic import bearer_token, login_provider_name, session
 
 identities = boto3.client("cognito-identity")
 iot = boto3.client("iot")
@@ -36,19 +30,9 @@ iot = boto3.client("iot")
 _REFUSED_TOKEN = ("NotAuthorizedException", "InvalidParameterException", "ResourceNotFoundException")
 
 
-def _response(status: int, body: Any) -> dict[str, Any]:
-    return {"statusCode": status, "headers": {"content-type": "application/json"}, "body": json.dumps(body)}
-
-
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@http_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    try:
-        token = bearer_token(event.get("headers"))
-    except Unauthorized as error:
-        metrics.add_metric(name="Unauthorized", unit=MetricUnit.Count, value=1)
-        return _response(401, {"message": str(error)})
+    token = bearer_token(event.get("headers"))
     try:
         identity_id = identities.get_id(
             IdentityPoolId=os.environ["IDENTITY_POOL_ID"],
@@ -57,10 +41,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if error.response["Error"]["Code"] not in _REFUSED_TOKEN:
             raise
         logger.warning("identity pool refused the token", extra={"error": error.response["Error"]["Code"]})
-        metrics.add_metric(name="RefusedTokens", unit=MetricUnit.Count, value=1)
-        return _response(400, {"message": "the identity pool does not accept this token: send the ID token "
-                                          "issued to the app's client"})
+        count("RefusedTokens")
+        return json_response(400, {"message": "the identity pool does not accept this token: send the ID token "
+                                              "issued to the app's client"})
     iot.attach_policy(policyName=os.environ["IOT_POLICY_NAME"], target=identity_id)
-    metrics.add_metric(name="RealtimeSessions", unit=MetricUnit.Count, value=1)
-    return _response(200, session(identity_id=identity_id, endpoint=os.environ["IOT_DATA_ENDPOINT"],
-                                  region=os.environ["AWS_REGION"], prefix=os.environ["TOPIC_PREFIX"]))
+    count("RealtimeSessions")
+    return json_response(200, session(identity_id=identity_id, endpoint=os.environ["IOT_DATA_ENDPOINT"],
+                                      region=os.environ["AWS_REGION"], prefix=os.environ["TOPIC_PREFIX"]))

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from ..shared.http import Unauthorized
+
 _BEARER = "bearer "
 
 
-class Unauthorized(ValueError):
-    """The request carries no usable token (the authorizer should have refused it)."""
-
-
 def bearer_token(headers: Mapping[str, Any] | None) -> str:
-    """The raw JWT of the ``Authorization`` header, with or without the ``Bearer`` scheme."""
+    """The raw JWT of the ``Authorization`` header, with or without the ``Bearer`` scheme.
+
+    Unauthorized when there is none (the authorizer should have refused the request)."""
     value = next((v for k, v in (headers or {}).items() if k.lower() == "authorization"), None)
     if not isinstance(value, str) or not value.strip():
         raise Unauthorized("missing Authorization header")

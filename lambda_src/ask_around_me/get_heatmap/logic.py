@@ -1,25 +1,12 @@
-"""GET /questions/{id}/heatmap: validation and response shape. Pure: no boto3."""
+"""GET /questions/{id}/heatmap: response shape. Pure: no boto3."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any, Mapping
 
 import pygeohash
 
-
-class BadRequest(ValueError):
-    """Input the API rejects with 400; the message is shown to the caller."""
-
-
-def question_id_of(path_parameters: Mapping[str, str] | None) -> str:
-    raw = (path_parameters or {}).get("id")
-    if isinstance(raw, str):
-        try:
-            return str(uuid.UUID(raw))
-        except ValueError:
-            pass
-    raise BadRequest(f"question id must be a UUID, got {raw!r}")
+from ..shared.http import BadRequest
 
 
 def heatmap_view(question: Mapping[str, Any]) -> dict[str, Any]:

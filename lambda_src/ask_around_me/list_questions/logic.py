@@ -22,27 +22,20 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
 import pygeohash
 
+from ..shared.cells import CELL_PRECISION, POLAR_CAP_LATITUDE, POLAR_NORTH, POLAR_SOUTH
+from ..shared.http import BadRequest
+from ..shared.timestamps import iso
+from ..shared.views import question_view
+
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
 SEARCH_RADIUS_M = 8_000.0  # 5 miles
-CELL_PRECISION = 4
-# Questions at or beyond this latitude live in one partition per pole, so that
-# a search near a pole never fans out over hundreds of thin precision-4 cells.
-# save_question.logic uses the same constant (a test keeps the two in step).
-POLAR_CAP_LATITUDE = 80.0
-POLAR_NORTH = "polar-north"
-POLAR_SOUTH = "polar-south"
 # Cells are kept when their nearest point is within radius + this margin, so
 # that floating-point error can only add a cell, never drop one.
 COVER_MARGIN_M = 1.0
-
-
-class BadRequest(ValueError):
-    """Input the API rejects with 400; the message is shown to the caller."""
 
 
 def parse_search_params(params: Mapping[str, str] | None) -> tuple[float, float]:
@@ -167,10 +160,6 @@ def open_since(now: datetime, open_hours: float) -> str:
     return iso(now - timedelta(hours=open_hours))
 
 
-def iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 @dataclass(frozen=True)
 class Found:
     distance_m: float
@@ -189,33 +178,6 @@ def select_in_range(lat: float, lng: float, items: Iterable[Mapping[str, Any]],
     return ordered if limit is None else ordered[:limit]
 
 
-def _number(value: Any) -> int | float:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value
-
-
 def question_summary(found: Found) -> dict[str, Any]:
-    """The JSON shape of one listed question."""
-    item = found.item
-    answers = int(item.get("answerCount", 0))
-    total = int(item.get("totalScore", 0))
-    return {
-        "questionId": item["questionId"],
-        "type": item["type"],
-        "text": item["text"],
-        "author": item["author"],
-        "created": item["created"],
-        "lat": _number(item["lat"]),
-        "lng": _number(item["lng"]),
-        "distanceMeters": round(found.distance_m, 1),
-        "answerCount": answers,
-        "avgScore": average_score(item["type"], answers, total),
-    }
-
-
-def average_score(question_type: str, answers: int, total: int) -> float:
-    """Mean star rating to two decimals; 0 with no answers and for geo questions."""
-    if question_type != "star" or answers <= 0:
-        return 0
-    return round(total / answers, 2)
+    """The JSON shape of one listed question: the question and its distance from the centre."""
+    return {**question_view(found.item), "distanceMeters": round(found.distance_m, 1)}

@@ -12,17 +12,11 @@ from functools import cache
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import EventType
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
+from ..shared.handlers import batch_handler, count, logger, tracer
 from .logic import messages_for
-
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 
 
 @cache
@@ -38,19 +32,13 @@ def record_handler(record: DynamoDBRecord) -> None:
     messages = messages_for(event_name, record.dynamodb.old_image, record.dynamodb.new_image,
                             record.dynamodb.sequence_number, os.environ.get("TOPIC_PREFIX", "askaroundme"))
     if not messages:
-        metrics.add_metric(name="RecordsWithoutMessage", unit=MetricUnit.Count, value=1)
+        count("RecordsWithoutMessage")
         return
     client = _iot_data(os.environ["IOT_DATA_ENDPOINT"])
     for topic, payload in messages:
         client.publish(topic=topic, qos=1, payload=json.dumps(payload).encode("utf-8"))
-        metrics.add_metric(name="MessagesPublished", unit=MetricUnit.Count, value=1)
+        count("MessagesPublished")
         logger.debug("published", extra={"topic": topic})
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=len(event.get("Records", [])))
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor,
-                                    context=context)
+handler = batch_handler(EventType.DynamoDBStreams, record_handler)

@@ -9,15 +9,13 @@ Topic namespace (prefix ``askaroundme`` by default):
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any, Mapping
+
+from ..shared.records import PoisonRecord
+from ..shared.views import average_score, question_view
 
 TOPIC_GEOHASH_PRECISION = 5
 SUMMARY_FIELDS = ("answerCount", "totalScore", "heatmap")
-
-
-class PoisonRecord(ValueError):
-    """A stream record that cannot be published (fails; goes to the on-failure destination)."""
 
 
 def geo_topic(prefix: str, geohash: Any) -> str:
@@ -30,32 +28,8 @@ def question_topic(prefix: str, question_id: str) -> str:
     return f"{prefix}/questions/{question_id}"
 
 
-def _number(value: Any) -> int | float:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value
-
-
-def average_score(question: Mapping[str, Any]) -> float:
-    answers = int(question.get("answerCount", 0))
-    if question.get("type") != "star" or answers <= 0:
-        return 0
-    return round(int(question.get("totalScore", 0)) / answers, 2)
-
-
 def new_question_payload(question: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "event": "question.created",
-        "questionId": question["questionId"],
-        "type": question["type"],
-        "text": question["text"],
-        "author": question["author"],
-        "created": question["created"],
-        "lat": _number(question["lat"]),
-        "lng": _number(question["lng"]),
-        "answerCount": int(question.get("answerCount", 0)),
-        "avgScore": average_score(question),
-    }
+    return {"event": "question.created", **question_view(question)}
 
 
 def summary_payload(old: Mapping[str, Any], new: Mapping[str, Any], sequence: str | None) -> dict[str, Any]:
