@@ -1,7 +1,6 @@
 """The gates every stack passes: cdk-nag (inside synth) and cfn-lint (over the templates)."""
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path

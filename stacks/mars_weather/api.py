@@ -1,14 +1,12 @@
 """``GET /mars`` behind an API key and a usage plan: what a PyPortal can call."""
 from __future__ import annotations
 
-import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from stacks.common.api_logging import ApiAccessLog, ApiFlavor
 from stacks.common.nag import acknowledge
-from stacks.common.waf import RegionalApiFirewall
+from stacks.common.rest_api import observed_rest_api
 from stacks.mars_weather.config import MarsWeatherConfig
 
 
@@ -16,31 +14,12 @@ class MarsApi(Construct):
     def __init__(self, scope: Construct, id_: str, *, config: MarsWeatherConfig,
                  function: lambda_.IFunction) -> None:
         super().__init__(scope, id_)
-        self.access_log = ApiAccessLog(self, "AccessLog", flavor=ApiFlavor.REST, api_name="mars-weather",
-                                       retention_days=config.observability.log_retention_days)
-        self.api = apigw.RestApi(
-            self, "Api",
-            rest_api_name=f"{cdk.Stack.of(self).stack_name}-api",
-            description="Mars photo and weather for a PyPortal display",
-            endpoint_types=[apigw.EndpointType.REGIONAL],
-            cloud_watch_role=True,
-            cloud_watch_role_removal_policy=cdk.RemovalPolicy.RETAIN,
-            api_key_source_type=apigw.ApiKeySourceType.HEADER,
-            deploy_options=apigw.StageOptions(
-                stage_name="prod", tracing_enabled=True, metrics_enabled=True,
-                logging_level=apigw.MethodLoggingLevel.ERROR, data_trace_enabled=False,
-                access_log_destination=self.access_log.rest_destination,
-                access_log_format=self.access_log.rest_format,
-                throttling_rate_limit=config.throttle_rate_limit,
-                throttling_burst_limit=config.throttle_burst_limit),
-        )
-        acknowledge(self.api.node.find_child("CloudWatchRole"),
-                    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-                    "AmazonAPIGatewayPushToCloudWatchLogs]",
-                    "API Gateway's account-wide logging role needs this AWS-maintained policy to write "
-                    "execution logs to log groups it creates per API and stage.")
-        self.firewall = RegionalApiFirewall(self, "Firewall", stage_arn=self.api.deployment_stage.stage_arn,
-                                            requests_per_ip_per_5_min=300)
+        rest = observed_rest_api(
+            self, api_name="api", description="Mars photo and weather for a PyPortal display", stage_name="prod",
+            rate_limit=config.throttle_rate_limit, burst_limit=config.throttle_burst_limit,
+            log_retention_days=config.observability.log_retention_days, waf_requests_per_ip_per_5_min=300,
+            api_key_source_type=apigw.ApiKeySourceType.HEADER)
+        self.api, self.access_log, self.firewall = rest.api, rest.access_log, rest.firewall
         # GET has no body; validating both keeps one validator for any route added later.
         params_validator = self.api.add_request_validator(
             "RequestValidator", validate_request_parameters=True, validate_request_body=True)

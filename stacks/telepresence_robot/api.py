@@ -17,10 +17,9 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from lambda_src.telepresence_robot.drive import logic as drive
-from stacks.common.api_logging import ApiAccessLog, ApiFlavor
 from stacks.common.lambda_function import PythonFunction
 from stacks.common.nag import acknowledge
-from stacks.common.waf import RegionalApiFirewall
+from stacks.common.rest_api import observed_rest_api
 from stacks.telepresence_robot.config import TelepresenceRobotConfig
 
 FUNCTION_DIR = Path(__file__).resolve().parents[2] / "lambda_src" / "telepresence_robot" / "drive"
@@ -60,7 +59,6 @@ class DriveApi(Construct):
     def __init__(self, scope: Construct, id_: str, *, config: TelepresenceRobotConfig, robot_name: str,
                  user_pool: cognito.IUserPool, data_endpoint: str, action_topic_arn: str) -> None:
         super().__init__(scope, id_)
-        stack_name = cdk.Stack.of(self).stack_name
         self.function = PythonFunction(
             self, "Drive", entry=FUNCTION_DIR, service_name=f"telepresence-robot-{robot_name}",
             metrics_namespace="TelepresenceRobot", log_retention_days=config.observability.log_retention_days,
@@ -70,31 +68,12 @@ class DriveApi(Construct):
         self.function.role.add_to_principal_policy(iam.PolicyStatement(
             sid="PublishToOwnRobotsActionTopicOnly", actions=["iot:Publish"], resources=[action_topic_arn]))
 
-        self.access_log = ApiAccessLog(self, "AccessLog", flavor=ApiFlavor.REST, api_name=f"drive-{robot_name}",
-                                       retention_days=config.observability.log_retention_days)
-        self.api = apigw.RestApi(
-            self, "Api",
-            rest_api_name=f"{stack_name}-drive",
-            description=f"Drive robot {robot_name}: POST /publish",
-            endpoint_types=[apigw.EndpointType.REGIONAL],
-            cloud_watch_role=True,
-            cloud_watch_role_removal_policy=cdk.RemovalPolicy.RETAIN,
-            deploy_options=apigw.StageOptions(
-                stage_name=STAGE_NAME, tracing_enabled=True, metrics_enabled=True,
-                logging_level=apigw.MethodLoggingLevel.ERROR,
-                data_trace_enabled=False,  # full request logging would write users' tokens
-                access_log_destination=self.access_log.rest_destination,
-                access_log_format=self.access_log.rest_format,
-                throttling_rate_limit=config.throttle_rate_limit,
-                throttling_burst_limit=config.throttle_burst_limit),
-        )
-        acknowledge(self.api.node.find_child("CloudWatchRole"),
-                    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-                    "AmazonAPIGatewayPushToCloudWatchLogs]",
-                    "API Gateway's account-wide logging role needs this AWS-maintained policy to write "
-                    "execution logs to log groups it creates per API and stage.")
-        self.firewall = RegionalApiFirewall(self, "Firewall", stage_arn=self.api.deployment_stage.stage_arn,
-                                            requests_per_ip_per_5_min=config.waf_requests_per_ip_per_5_min)
+        rest = observed_rest_api(
+            self, api_name="drive", description=f"Drive robot {robot_name}: POST /publish", stage_name=STAGE_NAME,
+            rate_limit=config.throttle_rate_limit, burst_limit=config.throttle_burst_limit,
+            log_retention_days=config.observability.log_retention_days,
+            waf_requests_per_ip_per_5_min=config.waf_requests_per_ip_per_5_min)
+        self.api, self.access_log, self.firewall = rest.api, rest.access_log, rest.firewall
         self.authorizer = apigw.CognitoUserPoolsAuthorizer(
             self, "Authorizer", cognito_user_pools=[user_pool],
             identity_source=apigw.IdentitySource.header("Authorization"))

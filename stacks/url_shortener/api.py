@@ -5,16 +5,14 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from stacks.common.api_logging import ApiAccessLog, ApiFlavor
 from stacks.common.mapping_templates import load_mapping_template
 from stacks.common.nag import acknowledge
-from stacks.common.waf import RegionalApiFirewall
+from stacks.common.rest_api import observed_rest_api
 from stacks.url_shortener.config import UrlShortenerConfig
 from stacks.url_shortener.storage import LinkTable
 
@@ -49,34 +47,17 @@ class ShortenerApi(Construct):
         self._config = config
         self._links = links
         self.primary_origin = config.allowed_origins[0]
-        self.access_log = ApiAccessLog(self, "AccessLog", flavor=ApiFlavor.REST, api_name="url-shortener",
-                                       retention_days=config.observability.log_retention_days)
         throttle = config.throttle
-        self.api = apigw.RestApi(
-            self, "Api",
-            rest_api_name=f"{cdk.Stack.of(self).stack_name}-api",
+        rest = observed_rest_api(
+            self, api_name="api", stage_name=config.stage_name,
             description="URL shortener: API Gateway mapping templates in front of DynamoDB",
-            endpoint_types=[apigw.EndpointType.REGIONAL],  # CloudFront sits in front
-            cloud_watch_role=True,
-            cloud_watch_role_removal_policy=cdk.RemovalPolicy.RETAIN,
-            deploy_options=apigw.StageOptions(
-                stage_name=config.stage_name,
-                tracing_enabled=True,
-                metrics_enabled=True,
-                logging_level=apigw.MethodLoggingLevel.ERROR,
-                data_trace_enabled=False,  # full request logging would write users' URLs and tokens
-                access_log_destination=self.access_log.rest_destination,
-                access_log_format=self.access_log.rest_format,
-                throttling_rate_limit=throttle.rate_limit,
-                throttling_burst_limit=throttle.burst_limit,
-                method_options={"/{linkId}/GET": apigw.MethodDeploymentOptions(
-                    throttling_rate_limit=throttle.redirect_rate_limit,
-                    throttling_burst_limit=throttle.redirect_burst_limit)},
-            ),
-        )
-        self._acknowledge_account_logging_role()
-        self.firewall = RegionalApiFirewall(self, "Firewall", stage_arn=self.api.deployment_stage.stage_arn,
-                                            requests_per_ip_per_5_min=config.waf_requests_per_ip_per_5_min)
+            rate_limit=throttle.rate_limit, burst_limit=throttle.burst_limit,
+            log_retention_days=config.observability.log_retention_days,
+            waf_requests_per_ip_per_5_min=config.waf_requests_per_ip_per_5_min,
+            method_options={"/{linkId}/GET": apigw.MethodDeploymentOptions(
+                throttling_rate_limit=throttle.redirect_rate_limit,
+                throttling_burst_limit=throttle.redirect_burst_limit)})
+        self.api, self.access_log, self.firewall = rest.api, rest.access_log, rest.firewall
         self.read_role, self.write_role = self._integration_roles()
         self.authorizer = apigw.CognitoUserPoolsAuthorizer(
             self, "Authorizer", cognito_user_pools=[user_pool],
@@ -127,13 +108,6 @@ class ShortenerApi(Construct):
         write_role.add_to_policy(iam.PolicyStatement(
             actions=["dynamodb:UpdateItem", "dynamodb:DeleteItem"], resources=[self._links.table.table_arn]))
         return read_role, write_role
-
-    def _acknowledge_account_logging_role(self) -> None:
-        role = self.api.node.find_child("CloudWatchRole")
-        acknowledge(role, "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-                          "AmazonAPIGatewayPushToCloudWatchLogs]",
-                    "API Gateway's account-wide logging role needs this AWS-maintained policy to write "
-                    "execution logs to log groups it creates per API and stage.")
 
     # -- validation and errors -----------------------------------------------------------
 
