@@ -10,7 +10,6 @@ import base64
 import json
 import os
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 os.environ.update({
@@ -33,6 +32,7 @@ import boto3.session  # noqa: E402
 import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 from moto.core import DEFAULT_ACCOUNT_ID  # noqa: E402
+from tests.support.lambda_context import FakeLambdaContext  # noqa: E402
 
 REGION = "us-east-1"
 QUESTIONS_TABLE = "Questions"
@@ -41,18 +41,6 @@ LEDGER_TABLE = "AggregationLedger"
 CELL_INDEX = "byCell"
 QUEUES = ("Questions", "StarAnswers", "GeoAnswers")
 IOT_ENDPOINT = "data-ats.iot.us-east-1.amazonaws.com"  # moto answers on the data-ats host
-
-
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "ask-around-me-test"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{DEFAULT_ACCOUNT_ID}:function:ask-around-me-test"
-    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 30_000
 
 
 def http_event(method: str, route: str, *, user: str | None = "alice", body: Any = None, raw_body: str | None = None,

@@ -19,6 +19,7 @@ import boto3
 import pytest
 from moto import mock_aws
 from PIL import Image
+from tests.support.lambda_context import FakeLambdaContext  # noqa: E402
 
 BUCKET = "mars-display-test-images"
 REGION = "us-east-1"
@@ -209,18 +210,6 @@ def scenario(nasa: FakeNasa) -> NasaScenario:
 
 
 # --- AWS and the function's environment ------------------------------------------------
-
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "mars-display-data"
-    memory_limit_in_mb: int = 1024
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:mars-display-data"
-    aws_request_id: str = "0f1e2d3c-request"
-    remaining_ms: int = 28_000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
-
 
 API_EVENT = {
     "resource": "/mars", "path": "/mars", "httpMethod": "GET",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -13,21 +12,10 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from .conftest import REGION
+from tests.support.lambda_context import FakeLambdaContext  # noqa: E402
 
 ROBOT = "robot1"
 IOT_DATA_ENDPOINT = "data-ats.iot.us-east-1.amazonaws.com"  # the host moto answers on
-
-
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "telepresence-drive"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{DEFAULT_ACCOUNT_ID}:function:telepresence-drive"
-    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 10_000
 
 
 def rest_event(body: Any = None, *, raw_body: str | None = None, base64_body: bool = False) -> dict[str, Any]:
