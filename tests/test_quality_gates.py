@@ -13,10 +13,25 @@ from stacks.common.nag import acknowledge, apply_quality_gates
 from tests.conftest import ROOT, synth_suite
 
 
-def test_the_suite_synthesizes_with_no_unacknowledged_nag_finding():
+def test_the_suite_synthesizes_with_no_unacknowledged_nag_finding(suite):
     # AwsSolutionsChecks runs inside synth and raises on any error or warning left unacknowledged.
-    suite = synth_suite()
     assert all((suite.outdir / stack.template_file).exists() for stack in suite.stacks.values())
+
+
+def test_no_identity_pool_of_the_suite_gives_guests_anything(suite):
+    pools = attachments = 0
+    for name in suite.stacks:
+        for resource in suite.template_json(name)["Resources"].values():
+            if resource["Type"] == "AWS::Cognito::IdentityPool":
+                pools += 1
+                assert resource["Properties"]["AllowUnauthenticatedIdentities"] is False, name
+                assert resource["Properties"]["AllowClassicFlow"] is False, name
+            elif resource["Type"] == "AWS::Cognito::IdentityPoolRoleAttachment":
+                attachments += 1
+                assert set(resource["Properties"]["Roles"]) == {"authenticated"}, name
+            elif resource["Type"] == "AWS::IAM::Role":
+                assert "unauthenticated" not in str(resource["Properties"]["AssumeRolePolicyDocument"]), name
+    assert pools == attachments >= 2
 
 
 def test_an_unacknowledged_finding_fails_synth():

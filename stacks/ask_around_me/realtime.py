@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_cognito as cognito
-from aws_cdk import aws_cognito_identitypool as identitypool
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_iot as iot
 from constructs import Construct
@@ -19,9 +18,11 @@ from constructs import Construct
 from stacks.ask_around_me.api import JwtIssuer
 from stacks.ask_around_me.config import AskAroundMeConfig
 from stacks.ask_around_me.functions import ask_around_me_function
+from stacks.common.identity_pool import SignedInIdentityPool
 from stacks.common.iot import IotEndpoint
 from stacks.common.nag import acknowledge, acknowledge_wildcard_resources
 
+ROLE_DESCRIPTION = "Signed-in Ask Around Me users: receive the app's real-time topics over MQTT"
 # IAM and IoT policy variable: the Cognito identity id of the caller.
 IDENTITY = "${cognito-identity.amazonaws.com:sub}"
 
@@ -52,18 +53,15 @@ class RealtimeAccess(Construct):
         self.endpoint = IotEndpoint(self, "DataEndpoint")
 
         if user_pool is not None:
-            providers = identitypool.IdentityPoolAuthenticationProviders(user_pools=[
-                identitypool.UserPoolAuthenticationProvider(user_pool=user_pool, user_pool_client=user_pool_client)])
+            self.identities = SignedInIdentityPool(self, "Identities", user_pool=user_pool, client=user_pool_client,
+                                                   role_description=ROLE_DESCRIPTION)
         else:
             self.oidc_provider = iam.OidcProviderNative(self, "OidcProvider", url=issuer.url,
                                                         client_ids=list(issuer.audience))
-            providers = identitypool.IdentityPoolAuthenticationProviders(
-                open_id_connect_providers=[self.oidc_provider])
-        self.identity_pool = identitypool.IdentityPool(
-            self, "IdentityPool", allow_unauthenticated_identities=False, allow_classic_flow=False,
-            authentication_providers=providers)
+            self.identities = SignedInIdentityPool(self, "Identities", oidc_provider=self.oidc_provider,
+                                                   role_description=ROLE_DESCRIPTION)
         statements = browser_statements(stack, config.topic_prefix)
-        self.browser_policy = iam.Policy(self, "BrowserPolicy", roles=[self.identity_pool.authenticated_role],
+        self.browser_policy = iam.Policy(self, "BrowserPolicy", roles=[self.identities.role],
                                          document=iam.PolicyDocument.from_json(
                                              {"Version": "2012-10-17", "Statement": statements}))
         acknowledge_wildcard_resources(
@@ -78,7 +76,7 @@ class RealtimeAccess(Construct):
             self, "ConnectRealtime", name="connect_realtime",
             log_retention_days=config.observability.log_retention_days,
             description="POST /realtime/session: lets the caller's Cognito identity use the app's IoT topics",
-            environment={"IDENTITY_POOL_ID": self.identity_pool.identity_pool_id, "JWT_ISSUER": issuer.url,
+            environment={"IDENTITY_POOL_ID": self.identities.identity_pool_id, "JWT_ISSUER": issuer.url,
                          "IOT_POLICY_NAME": self.iot_policy_name, "IOT_DATA_ENDPOINT": self.endpoint.address,
                          "TOPIC_PREFIX": config.topic_prefix})
         attach = iam.Policy(self, "AttachIotPolicy", roles=[self.connect.role], statements=[

@@ -44,7 +44,7 @@ class AskAroundMeStack(cdk.Stack):
         cdk.CfnOutput(self, "JwtIssuer", value=issuer.url)
         cdk.CfnOutput(self, "IotDataEndpoint", value=self.realtime.endpoint.address,
                       description="ATS endpoint for MQTT over WebSocket (wss://<endpoint>/mqtt)")
-        cdk.CfnOutput(self, "IdentityPoolId", value=self.realtime.identity_pool.identity_pool_id)
+        cdk.CfnOutput(self, "IdentityPoolId", value=self.realtime.identities.identity_pool_id)
         cdk.CfnOutput(self, "TopicPrefix", value=config.topic_prefix)
         cdk.CfnOutput(self, "AlarmTopicArn", value=self.alarm_topic.topic.topic_arn)
         if self.users is not None:
