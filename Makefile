@@ -37,9 +37,10 @@ synth: install
 	$(MAKE) --no-print-directory lint
 	@$(BIN)/python scripts/synth_summary.py cdk.out
 
-## cfn-lint over every synthesized template: any error or warning fails.
+## cfn-lint over every synthesized template (any error or warning fails), pyflakes over our Python.
 lint:
 	cfn-lint --non-zero-exit-code informational -- cdk.out/*.template.json
+	$(BIN)/python -m pyflakes app.py stacks lambda_src device tests benchmarks scripts
 
 test: install
 	$(BIN)/python -m pytest

@@ -10,7 +10,7 @@ import pytest
 from aws_cdk import aws_sqs as sqs
 
 from stacks.common.nag import acknowledge, apply_quality_gates
-from tests.conftest import ROOT, synth_suite
+from tests.conftest import ROOT
 
 
 def test_the_suite_synthesizes_with_no_unacknowledged_nag_finding(suite):
@@ -74,3 +74,11 @@ def test_cfn_lint_reports_nothing_on_any_template(suite):
     result = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "--non-zero-exit-code",
                              "informational", "--", *templates], capture_output=True, text=True, cwd=ROOT)
     assert (result.returncode, result.stdout) == (0, "")
+
+
+def test_pyflakes_reports_nothing_in_the_projects_python():
+    # Unused imports and names, undefined names, shadowed loop variables: cheap bugs to rule out.
+    result = subprocess.run([sys.executable, "-m", "pyflakes", "app.py", "stacks", "lambda_src", "device",
+                             "tests", "benchmarks", "scripts"], cwd=ROOT, capture_output=True, text=True)
+    findings = [line for line in result.stdout.splitlines() if line.strip()]
+    assert findings == [], "\n".join(findings)
