@@ -50,4 +50,4 @@ bench: install
 	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script; done
 
 clean:
-	rm -rf cdk.out .pytest_cache $(VENV) node_modules
+	rm -rf cdk.out .pytest_cache .cache $(VENV) node_modules

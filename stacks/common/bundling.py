@@ -6,6 +6,12 @@ dependencies from the package's optional ``requirements.txt``, installed by the 
 ``pip`` as wheels built for Lambda's platform (``--platform``/``--only-binary``), so no
 build container is needed and compiled extensions match the function's architecture.
 
+Installed dependencies are cached per requirements file content, runtime and architecture
+(``.cache/lambda-deps/`` in the repository, or ``$LAMBDA_DEPS_CACHE``): functions with the
+same pinned requirements, and later synths, copy the installed tree instead of running pip
+again. Requirements must be pinned (``==``) for that to be right; they are anyway, because
+the asset hash follows only their text.
+
 The asset hash is computed from the inputs (source files, runtime, architecture), not
 from the bundled output: pip's output is not byte-for-byte reproducible (wheel RECORD
 files, timestamps), and hashing inputs lets synth skip bundling while keeping the hash.
@@ -17,6 +23,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -40,6 +47,9 @@ _MACHINES = {"arm64": "aarch64", "x86_64": "x86_64"}
 # Part of every hash, so a change to how assets are built (pip flags, layout, excludes)
 # rebuilds every function instead of silently reusing assets built the old way.
 _RECIPE_VERSION = "pip-target/1"
+
+DEPS_CACHE_ENV = "LAMBDA_DEPS_CACHE"
+_DEFAULT_DEPS_CACHE = Path(__file__).resolve().parents[2] / ".cache" / "lambda-deps"
 
 # ``BundlingOptions.image`` is mandatory in the CDK API even when a local bundler does the
 # work. This name is never pulled: ``LocalPythonBundler.try_bundle`` either bundles or
@@ -126,6 +136,15 @@ def asset_hash(entry: Path, *, runtime: lambda_.Runtime, architecture: lambda_.A
     return digest.hexdigest()
 
 
+def _link_or_copy(source: str, destination: str) -> None:
+    """Hard-link a cached file into a bundle (tens of MB per function otherwise), copying
+    when the cache is on another file system."""
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copy2(source, destination)
+
+
 def pip_install_command(requirements: Path, *, target: Path, runtime: lambda_.Runtime,
                         architecture: lambda_.Architecture, python: str = sys.executable) -> list[str]:
     """The pip invocation that installs Lambda-compatible wheels into ``target``."""
@@ -152,12 +171,13 @@ class LocalPythonBundler:
 
     def __init__(self, *, entry: Path, runtime: lambda_.Runtime,
                  architecture: lambda_.Architecture, python: str = sys.executable,
-                 package_root: Path | None = None) -> None:
+                 package_root: Path | None = None, deps_cache: Path | None = None) -> None:
         self.entry = entry
         self.package_root = package_root or entry
         self.runtime = runtime
         self.architecture = architecture
         self.python = python
+        self.deps_cache = deps_cache or Path(os.environ.get(DEPS_CACHE_ENV) or _DEFAULT_DEPS_CACHE)
 
     def try_bundle(self, output_dir: str, *, image: cdk.DockerImage, **_options: Any) -> bool:
         # Exceptions raised here travel back through jsii and fail synth with this message.
@@ -167,7 +187,8 @@ class LocalPythonBundler:
     def bundle(self, output_dir: Path) -> None:
         requirements = self.entry / REQUIREMENTS_FILE
         if requirements.is_file():
-            self._install(requirements, output_dir)
+            shutil.copytree(self._installed(requirements), output_dir, dirs_exist_ok=True,
+                            copy_function=_link_or_copy)
         root = self.package_root
         package_dir = output_dir / root.name
         if package_dir.exists():
@@ -178,6 +199,28 @@ class LocalPythonBundler:
             destination = package_dir / source.relative_to(root)
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, destination)
+
+    def _installed(self, requirements: Path) -> Path:
+        """The dependencies of ``requirements`` installed for this runtime and architecture:
+        from the cache, or installed by pip into it first."""
+        key = hashlib.sha256("\n".join((_RECIPE_VERSION, self.runtime.name, self.architecture.name,
+                                          requirements.read_text())).encode()).hexdigest()
+        cached = self.deps_cache / key
+        if cached.is_dir():
+            return cached
+        self.deps_cache.mkdir(parents=True, exist_ok=True)
+        # Installed beside the cache entry and renamed into place, so a concurrent or
+        # interrupted synth never sees a half-installed tree.
+        staging = Path(tempfile.mkdtemp(prefix=f"{key}.", dir=self.deps_cache))
+        try:
+            self._install(requirements, staging)
+            os.rename(staging, cached)
+        except OSError:
+            if not cached.is_dir():  # not another synth winning the race: a real failure
+                raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return cached
 
     def _install(self, requirements: Path, output_dir: Path) -> None:
         command = pip_install_command(requirements, target=output_dir, runtime=self.runtime,

@@ -12,7 +12,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import cx_api
 from aws_cdk.assertions import Template
 
-from stacks.common.bundling import asset_hash, pip_install_command
+from stacks.common.bundling import DEPS_CACHE_ENV, LocalPythonBundler, asset_hash, pip_install_command
 from stacks.common.lambda_function import RUNTIME, PythonFunction
 
 FIXTURE = Path(__file__).parent / "fixtures" / "sample_fn"
@@ -22,6 +22,14 @@ X86_64 = lambda_.Architecture.X86_64
 # e_machine values from the ELF specification.
 EM_X86_64 = 0x3E
 EM_AARCH64 = 0xB7
+
+
+@pytest.fixture(autouse=True, scope="module")
+def private_deps_cache(tmp_path_factory):
+    """Every bundling here installs afresh into its own cache: the tests prove pip works."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(DEPS_CACHE_ENV, str(tmp_path_factory.mktemp("deps-cache")))
+        yield
 
 
 def copy_of_fixture(parent: Path, name: str = "sample_fn") -> Path:
@@ -168,6 +176,72 @@ def test_a_function_without_requirements_is_bundled_as_its_package_alone(tmp_pat
 
     assert sorted(p.name for p in bundle.iterdir()) == ["sample_fn"]
     assert sorted(p.name for p in (bundle / "sample_fn").iterdir()) == ["__init__.py", "handler.py", "logic.py"]
+
+
+# --- the dependency cache ------------------------------------------------------------------
+
+FAKE_PIP = """#!/bin/sh
+# Stands in for "python -m pip install --target DIR ...": records the call, installs a marker.
+echo call >> "$PIP_CALLS"
+while [ "$#" -gt 0 ]; do
+  if [ "$1" = "--target" ]; then mkdir -p "$2/fakedep"; echo installed > "$2/fakedep/__init__.py"; fi
+  shift
+done
+"""
+
+
+@pytest.fixture
+def fake_python(tmp_path, monkeypatch):
+    script = tmp_path / "fake-python"
+    script.write_text(FAKE_PIP)
+    script.chmod(0o755)
+    calls = tmp_path / "pip-calls"
+    monkeypatch.setenv("PIP_CALLS", str(calls))
+    return script, lambda: len(calls.read_text().splitlines()) if calls.exists() else 0
+
+
+def _bundle(entry: Path, out: Path, python: Path, cache: Path, architecture=ARM_64) -> Path:
+    LocalPythonBundler(entry=entry, runtime=RUNTIME, architecture=architecture, python=str(python),
+                       deps_cache=cache).bundle(out)
+    return out
+
+
+def test_functions_with_the_same_requirements_install_them_once(tmp_path, fake_python):
+    python, pip_calls = fake_python
+    first, second = copy_of_fixture(tmp_path / "a"), copy_of_fixture(tmp_path / "b", name="other_fn")
+    cache = tmp_path / "cache"
+
+    one = _bundle(first, tmp_path / "out1", python, cache)
+    two = _bundle(second, tmp_path / "out2", python, cache)
+
+    assert pip_calls() == 1
+    # Linked, not copied: a cached tree is tens of MB and the suite bundles a dozen functions.
+    assert (one / "fakedep" / "__init__.py").stat().st_ino == (two / "fakedep" / "__init__.py").stat().st_ino
+    for bundle, package in ((one, "sample_fn"), (two, "other_fn")):
+        assert (bundle / "fakedep" / "__init__.py").read_text() == "installed\n"
+        assert (bundle / package / "handler.py").is_file()
+
+
+def test_other_requirements_or_another_architecture_install_again(tmp_path, fake_python):
+    python, pip_calls = fake_python
+    entry = copy_of_fixture(tmp_path / "src")
+    cache = tmp_path / "cache"
+    _bundle(entry, tmp_path / "out1", python, cache)
+    _bundle(entry, tmp_path / "out2", python, cache, architecture=X86_64)
+    (entry / "requirements.txt").write_text((entry / "requirements.txt").read_text() + "\n# edited\n")
+    _bundle(entry, tmp_path / "out3", python, cache)
+
+    assert pip_calls() == 3
+    assert len([p for p in cache.iterdir() if p.is_dir()]) == 3
+
+
+def test_a_failed_install_leaves_nothing_in_the_cache(tmp_path):
+    entry = copy_of_fixture(tmp_path / "src")
+    (entry / "requirements.txt").write_text("this is === not a requirement\n")
+    cache = tmp_path / "cache"
+    with pytest.raises(RuntimeError, match="pip could not install"):
+        LocalPythonBundler(entry=entry, runtime=RUNTIME, architecture=ARM_64, deps_cache=cache).bundle(tmp_path / "o")
+    assert list(cache.iterdir()) == []
 
 
 @pytest.fixture(scope="module")
