@@ -37,10 +37,11 @@ synth: install
 	$(MAKE) --no-print-directory lint
 	@$(BIN)/python scripts/synth_summary.py cdk.out
 
-## cfn-lint over every synthesized template (any error or warning fails), pyflakes over our Python.
+## cfn-lint over every synthesized template (any error or warning fails), ruff over our Python
+## (rules in ruff.toml). CI runs both once, through `make synth`.
 lint:
 	cfn-lint --non-zero-exit-code informational -- cdk.out/*.template.json
-	$(BIN)/python -m pyflakes app.py stacks lambda_src device tests benchmarks scripts
+	ruff check --no-cache .
 
 test: install
 	$(BIN)/python -m pytest

@@ -27,9 +27,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import pygeohash  # noqa: E402
+import pygeohash
 
-from lambda_src.ask_around_me.list_questions.logic import (  # noqa: E402
+from lambda_src.ask_around_me.list_questions.logic import (
     CELL_PRECISION,
     EARTH_RADIUS_M,
     POLAR_CAP_LATITUDE,

@@ -18,11 +18,11 @@ os.environ.update({
 })
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-import aws_cdk as cdk  # noqa: E402
-import pytest  # noqa: E402
-from aws_cdk import assertions  # noqa: E402
+import aws_cdk as cdk
+import pytest
+from aws_cdk import assertions
 
-from stacks.suite import build_suite  # noqa: E402
+from stacks.suite import build_suite
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -248,7 +248,8 @@ def main(argv: list[str] | None = None, *, out: Any = sys.stdout, err: Any = sys
     command.add_argument("--stack", required=True, help="name of the deployed Mars weather stack")
     command.add_argument("--region", help="the stack's region (default: your AWS configuration's)")
     command.add_argument("--profile", help="AWS profile to use")
-    command.add_argument("--wifi-ssid", help="Wi-Fi network name, written when the drive has none (or with --overwrite-wifi)")
+    command.add_argument("--wifi-ssid",
+                         help="Wi-Fi network name, written when the drive has none (or with --overwrite-wifi)")
     command.add_argument("--wifi-password", help="Wi-Fi password, see --wifi-ssid")
     command.add_argument("--overwrite-wifi", action="store_true",
                          help="replace Wi-Fi settings already in settings.toml")

@@ -397,7 +397,7 @@ class MarsDisplay:
             try:
                 data = response.json()
             except ValueError:
-                raise Problem("The Mars API answered with something that is not JSON.")
+                raise Problem("The Mars API answered with something that is not JSON.") from None
         finally:
             response.close()
         if not isinstance(data, dict) or data.get("version") != RESPONSE_VERSION:

@@ -44,7 +44,7 @@ def run(config_path: str) -> int:
         return 2
     logging.getLogger().setLevel(config.log_level)
 
-    from .app import RobotApp  # noqa: PLC0415 - imports the IoT SDK
+    from .app import RobotApp
 
     stop = threading.Event()
 
@@ -56,7 +56,7 @@ def run(config_path: str) -> int:
     signal.signal(signal.SIGINT, request_stop)
     try:
         app = RobotApp(config=config)
-    except Exception:  # noqa: BLE001 - e.g. the driver's hardware library is missing
+    except Exception:
         log.exception("could not set up the robot")
         return 1
     exit_code = 0
@@ -67,7 +67,7 @@ def run(config_path: str) -> int:
                 log.error("control loop ended unexpectedly")
                 exit_code = 1
                 break
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.exception("could not start")
         exit_code = 1
     finally:
@@ -80,7 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "run":
         return run(args.config)
-    from .provision import ProvisioningError, main as provision_main  # noqa: PLC0415
+    from .provision import ProvisioningError
+    from .provision import main as provision_main
 
     try:
         return provision_main(args.stack, args.out, region=args.region, profile=args.profile, driver=args.driver,

@@ -76,7 +76,7 @@ class RobotApp:
         try:
             # Also stops the motors when the control loop could not (it died, or hangs in the driver).
             self.driver.close()
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("motor driver close failed")
         log.info("stopped")
 

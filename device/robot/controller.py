@@ -101,7 +101,7 @@ class Controller:
                     return
                 try:
                     self._handle(kind, value, received)
-                except Exception:  # noqa: BLE001 - the loop must outlive any single event
+                except Exception:
                     log.exception("error while handling %s; stopping the motors", kind)
                     self._halt("error")
                 self._check_deadlines()
@@ -185,7 +185,7 @@ class Controller:
         self._motion = None
         try:
             self.driver.stop()
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("motor driver failed to stop (%s)", reason)
         if was_moving or reason in ("command", "shutdown", "error"):
             self.last_stop_reason = reason
@@ -210,6 +210,6 @@ class Controller:
     def _send_telemetry(self, state: str) -> Any:
         try:
             return self._publish(self.telemetry(state))
-        except Exception:  # noqa: BLE001 - telemetry must never stop the robot from stopping
+        except Exception:
             log.exception("telemetry publish failed")
             return None

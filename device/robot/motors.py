@@ -76,7 +76,7 @@ class ExplorerHatDriver:
     name = "explorerhat"
 
     def __init__(self) -> None:
-        import explorerhat  # noqa: PLC0415 - hardware library, only on the robot
+        import explorerhat
 
         self._left = explorerhat.motor.one
         self._right = explorerhat.motor.two
@@ -99,7 +99,7 @@ class MotorKitDriver:
     name = "motorkit"
 
     def __init__(self) -> None:
-        from adafruit_motorkit import MotorKit  # noqa: PLC0415 - hardware library, only on the robot
+        from adafruit_motorkit import MotorKit
 
         kit = MotorKit()
         self._left = kit.motor1

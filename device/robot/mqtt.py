@@ -33,7 +33,7 @@ MAX_RECONNECT_MS = 30_000
 class MqttLink:
     def __init__(self, *, settings: BrokerSettings, client_id: str, subscribe_topic: str,
                  on_message: Callable[[str, bytes], None], on_connection: Callable[[bool], None]) -> None:
-        from awscrt import mqtt5  # noqa: PLC0415 - only the robot needs the SDK, not `provision`
+        from awscrt import mqtt5
 
         self._mqtt5 = mqtt5
         self._settings = settings
@@ -60,7 +60,7 @@ class MqttLink:
             on_lifecycle_event_stopped_fn=self._stopped,
         )
         if settings.tls is not None:
-            from awsiot import mqtt5_client_builder  # noqa: PLC0415
+            from awsiot import mqtt5_client_builder
 
             self.client = mqtt5_client_builder.mtls_from_path(
                 cert_filepath=str(settings.tls.certificate),

@@ -243,8 +243,8 @@ def next_steps(result: Provisioned) -> str:
 
 def main(stack_name: str, out_dir: str, *, region: str | None, profile: str | None, driver: str,
          force: bool) -> int:
-    import boto3  # noqa: PLC0415 - needed on the provisioning computer only
-    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         session = boto3.Session(profile_name=profile, region_name=region)

@@ -12,11 +12,12 @@ from stacks.common.lambda_function import PythonFunction
 FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "lambda_src" / "ask_around_me"
 SERVICE_NAME = "ask-around-me"
 METRICS_NAMESPACE = "AskAroundMe"
+DEFAULT_TIMEOUT = cdk.Duration.seconds(10)
 
 
 def ask_around_me_function(scope: Construct, id_: str, *, name: str, description: str,
                            log_retention_days: int, environment: Mapping[str, str],
-                           timeout: cdk.Duration = cdk.Duration.seconds(10)) -> PythonFunction:
+                           timeout: cdk.Duration = DEFAULT_TIMEOUT) -> PythonFunction:
     """The function of ``lambda_src/ask_around_me/<name>/``, bundled with the whole system
     package (its ``shared`` modules): the handler is ``ask_around_me.<name>.handler.handler``."""
     return PythonFunction(scope, id_, entry=FUNCTIONS_DIR / name, package_root=FUNCTIONS_DIR,

@@ -12,6 +12,7 @@ from stacks.common.nag import acknowledge
 # Lambda's guidance: a queue's visibility timeout is at least six times its consumer's timeout,
 # so a message is not redelivered while a retried batch is still running.
 VISIBILITY_TIMEOUT_FACTOR = 6
+DEFAULT_RETENTION = cdk.Duration.days(4)
 
 
 class DeadLetterQueue(Construct):
@@ -39,7 +40,7 @@ class SecureQueue(Construct):
     """
 
     def __init__(self, scope: Construct, id_: str, *, alarms: AlarmTopic, consumer_timeout: cdk.Duration,
-                 max_receive_count: int = 5, retention: cdk.Duration = cdk.Duration.days(4)) -> None:
+                 max_receive_count: int = 5, retention: cdk.Duration = DEFAULT_RETENTION) -> None:
         super().__init__(scope, id_)
         self.dead_letters = DeadLetterQueue(self, "Dlq", alarms=alarms, purpose=f"the queue {self.node.path}")
         self.dead_letter_queue = self.dead_letters.queue

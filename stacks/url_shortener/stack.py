@@ -5,8 +5,8 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from stacks.common.alarms import AlarmTopic
-from stacks.url_shortener.api import ShortenerApi
 from stacks.common.users import WebUsers
+from stacks.url_shortener.api import ShortenerApi
 from stacks.url_shortener.cdn import ShortenerDistribution
 from stacks.url_shortener.config import UrlShortenerConfig
 from stacks.url_shortener.monitoring import ApiAlarms, EdgeAlarms

@@ -27,12 +27,13 @@ os.environ.update({
     "POWERTOOLS_LOG_LEVEL": "WARNING",
 })
 
-import boto3  # noqa: E402
-import boto3.session  # noqa: E402
-import pytest  # noqa: E402
-from moto import mock_aws  # noqa: E402
-from moto.core import DEFAULT_ACCOUNT_ID  # noqa: E402
-from tests.support.lambda_context import FakeLambdaContext  # noqa: E402
+import boto3
+import boto3.session
+import pytest
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+
+from tests.support.lambda_context import FakeLambdaContext
 
 REGION = "us-east-1"
 QUESTIONS_TABLE = "Questions"

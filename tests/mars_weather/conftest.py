@@ -19,7 +19,8 @@ import boto3
 import pytest
 from moto import mock_aws
 from PIL import Image
-from tests.support.lambda_context import FakeLambdaContext  # noqa: E402
+
+from tests.support.lambda_context import FakeLambdaContext
 
 BUCKET = "mars-display-test-images"
 REGION = "us-east-1"
@@ -91,7 +92,7 @@ def _handler_for(nasa: FakeNasa) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             parts = urlsplit(self.path)
             route = nasa.find(parts.path, dict(parse_qsl(parts.query, keep_blank_values=True)))
             if route is None:

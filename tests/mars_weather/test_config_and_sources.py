@@ -7,7 +7,7 @@ from lambda_src.mars_weather.display_data import config
 from lambda_src.mars_weather.display_data.config import ConfigError, Settings
 from lambda_src.mars_weather.display_data.sources import integer, number, text
 from lambda_src.mars_weather.display_data.storage import DEMO_KEY, api_key_from_secret_string
-from lambda_src.mars_weather.display_data.upstream import Deadline, UpstreamError, Upstream
+from lambda_src.mars_weather.display_data.upstream import Deadline, Upstream, UpstreamError
 
 
 def test_defaults_are_the_current_nasa_feeds_with_a_one_hour_cache():

@@ -6,8 +6,17 @@ import time
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
-from .conftest import (BUCKET, LATEST_SOL, MSL_RAW_PATH, REGION, RSS_PATH, FakeLambdaContext, curiosity_item,
-                       jpeg_bytes, rems_sol)
+from .conftest import (
+    BUCKET,
+    LATEST_SOL,
+    MSL_RAW_PATH,
+    REGION,
+    RSS_PATH,
+    FakeLambdaContext,
+    curiosity_item,
+    jpeg_bytes,
+    rems_sol,
+)
 
 
 def per_sol_queries(nasa) -> list[int]:
@@ -299,7 +308,8 @@ def _insight_routes(nasa, scenario) -> None:
 
 
 def test_the_nasa_key_from_secrets_manager_is_sent_to_api_nasa_gov(scenario, nasa, invoke, aws, monkeypatch):
-    secret = aws["secretsmanager"].create_secret(Name="mars/nasa-api-key", SecretString='{"api_key": "k3y-from-secret"}')
+    secret = aws["secretsmanager"].create_secret(Name="mars/nasa-api-key",
+                                                 SecretString='{"api_key": "k3y-from-secret"}')
     monkeypatch.setenv("NASA_API_KEY_SECRET_ID", secret["ARN"])
     monkeypatch.setenv("MARS_WEATHER_SOURCE", "insight_weather")
     _insight_routes(nasa, scenario)

@@ -771,7 +771,7 @@ def _expect(args: list[Any], *kinds: type) -> None:
     """Overload check: ``str`` / ``int`` parameters must match; ``object`` takes anything."""
     if len(args) != len(kinds):
         raise _NoSuchMethod
-    for arg, kind in zip(args, kinds):
+    for arg, kind in zip(args, kinds, strict=True):
         if kind is str and not isinstance(arg, str):
             raise _NoSuchMethod
         if kind is int and (not isinstance(arg, int) or isinstance(arg, bool)):
@@ -785,7 +785,7 @@ def _check_range(begin: int, end: int, length: int) -> None:
         )
 
 
-def _string_method(s: str, name: str, args: list[Any]) -> Any:  # noqa: C901 - a dispatch table
+def _string_method(s: str, name: str, args: list[Any]) -> Any:
     n = len(args)
     if name == "length":
         _expect(args)
@@ -854,7 +854,7 @@ def _string_method(s: str, name: str, args: list[Any]) -> Any:  # noqa: C901 - a
     if name == "compareTo":
         _expect(args, str)
         a, b = _u16(s), _u16(args[0])
-        for x, y in zip(a, b):
+        for x, y in zip(a, b, strict=False):
             if x != y:
                 return ord(x) - ord(y)
         return len(a) - len(b)
@@ -1363,7 +1363,7 @@ class _Interpreter:
             except _JavaException as exc:
                 raise TemplateRuntimeError(f"{_location(child)}: {exc}") from exc
 
-    def render_node(self, node: _ops._Element, out: list[str]) -> None:  # noqa: C901 - dispatch
+    def render_node(self, node: _ops._Element, out: list[str]) -> None:
         kind = type(node)
         if kind in (_ops.Text, _ops.FallthroughHashText):
             out.append(node.text)
@@ -1471,7 +1471,7 @@ class _Interpreter:
             self.warn(f"macro #{node.macro_name} expects {len(macro.arg_names)} arguments, got {len(values)}")
         saved = {name: self.vars.get(name, _MISSING) for name in macro.arg_names}
         try:
-            for name, value in zip(macro.arg_names, values):
+            for name, value in zip(macro.arg_names, values, strict=False):
                 self.vars[name] = value
             self.render_block(macro.block, out)
         finally:
@@ -1505,7 +1505,7 @@ class _Interpreter:
         return term.value if isinstance(term, _ops.DotDictAccessTerm) else self.value(term.value)
 
     # ------------------------------------------------------------------ expressions
-    def value(self, node: Any) -> Any:  # noqa: C901 - dispatch over element types
+    def value(self, node: Any) -> Any:
         kind = type(node)
         if kind is _ops.Value:
             return self.value(node.expression)
@@ -1548,7 +1548,7 @@ class _Interpreter:
         items = expr.expression
         operands: list[Any] = [items[0]]
         operators: list[str] = []
-        for op_node, operand in zip(items[1::2], items[2::2]):
+        for op_node, operand in zip(items[1::2], items[2::2], strict=False):
             op = op_node.my_text().strip()
             while operators and _PRECEDENCE[operators[-1]] >= _PRECEDENCE[op]:
                 right, left = operands.pop(), operands.pop()

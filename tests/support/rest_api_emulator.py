@@ -139,7 +139,7 @@ class RestApiEmulator:
             if len(pattern) != len(parts):
                 continue
             params, literal_matches = {}, 0
-            for expected, actual in zip(pattern, parts):
+            for expected, actual in zip(pattern, parts, strict=False):
                 if expected.startswith("{") and expected.endswith("}"):
                     params[expected[1:-1]] = actual
                 elif expected == actual:

@@ -39,9 +39,9 @@ os.environ.update({
     "POWERTOOLS_LOG_LEVEL": "WARNING",
 })
 
-import pytest  # noqa: E402
+import pytest
 
-from .certificates import Pki, create_pki  # noqa: E402
+from .certificates import Pki, create_pki
 
 REGION = "us-east-1"
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import time
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -48,9 +49,9 @@ def test_a_crashing_camera_is_restarted_with_increasing_delays(tmp_path, supervi
     assert supervisor.delays[:3] == [0.1, 0.2, 0.4]
     assert list(supervisor.exit_codes)[:3] == [3, 3, 3]
     times = read_values(starts, 4, float)
-    gaps = [b - a for a, b in zip(times, times[1:])][:3]
+    gaps = [b - a for a, b in pairwise(times)][:3]
     # Each restart really waited its delay (a gap also holds the fake's start-up, which varies under load).
-    assert all(gap >= delay for gap, delay in zip(gaps, [0.1, 0.2, 0.4])), gaps
+    assert all(gap >= delay for gap, delay in zip(gaps, [0.1, 0.2, 0.4], strict=False)), gaps
     assert supervisor.status()["restarts"] >= 3
 
 

@@ -11,8 +11,9 @@ import pytest
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 
+from tests.support.lambda_context import FakeLambdaContext
+
 from .conftest import REGION
-from tests.support.lambda_context import FakeLambdaContext  # noqa: E402
 
 ROBOT = "robot1"
 IOT_DATA_ENDPOINT = "data-ats.iot.us-east-1.amazonaws.com"  # the host moto answers on

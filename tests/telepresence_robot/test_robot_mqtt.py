@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from itertools import pairwise
 
 import pytest
 
@@ -161,7 +162,7 @@ def test_telemetry_is_published_every_interval(start_robot, connect_client):
     watcher.subscribe(robot.telemetry_topic)
     assert watcher.wait_for(lambda m: len(_telemetry(m, robot.telemetry_topic)) >= 4, timeout=5)
     uptimes = [r["uptime_s"] for r in _telemetry(watcher.messages, robot.telemetry_topic)]
-    gaps = [b - a for a, b in zip(uptimes, uptimes[1:])]
+    gaps = [b - a for a, b in pairwise(uptimes)]
     assert all(0.19 <= gap < 1.5 for gap in gaps[:3]), gaps  # never a burst; late only under heavy load
 
 

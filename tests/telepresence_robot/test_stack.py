@@ -397,7 +397,8 @@ def test_outputs_name_the_robots_own_resources(template_json, channel_id):
     assert outputs["IdentityPoolId"] == {"Ref": pool_id}
     assert render(outputs["ApiUrl"]).endswith("/publish")
     assert outputs["TelemetryIntervalSeconds"] == "30"
-    for key, endpoint_type in (("IotDataEndpoint", "iot:Data-ATS"), ("IotCredentialsEndpoint", "iot:CredentialProvider")):
+    for key, endpoint_type in (("IotDataEndpoint", "iot:Data-ATS"),
+                               ("IotCredentialsEndpoint", "iot:CredentialProvider")):
         resource_id, attribute = outputs[key]["Fn::GetAtt"]
         assert attribute == "endpointAddress"
         create = json.dumps(template_json["Resources"][resource_id]["Properties"]["Create"])

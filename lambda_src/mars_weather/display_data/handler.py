@@ -105,7 +105,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.error("function misconfigured", extra={"error": str(error)})
         metrics.add_metric(name="UnhandledErrors", unit=MetricUnit.Count, value=1)
         return _response(logic.unavailable_body(now, f"the function is misconfigured: {error}"))
-    except Exception:  # noqa: BLE001 - the device gets a readable answer, the logs get the stack
+    except Exception:
         logger.exception("composing the display data failed")
         metrics.add_metric(name="UnhandledErrors", unit=MetricUnit.Count, value=1)
         request_id = getattr(context, "aws_request_id", "unknown")

@@ -135,7 +135,7 @@ def _image_part(photos: PhotoSource, upstream: Upstream, store: Store, settings:
     except (UpstreamError, SourceUnavailable, image_module.ImageConversionError, StorageError) as error:
         logger.warning("photo unavailable", extra={"reason": error.reason})
         return None, error.reason
-    except Exception:  # noqa: BLE001 - a bug in one part must not cost the other part
+    except Exception:
         logger.exception("preparing the photo failed")
         return None, "internal error while preparing the photo"
 
@@ -148,7 +148,7 @@ def _weather_part(weather: WeatherSource, upstream: Upstream, now: datetime
     except (UpstreamError, SourceUnavailable) as error:
         logger.warning("weather unavailable", extra={"reason": error.reason})
         return None, error.reason
-    except Exception:  # noqa: BLE001
+    except Exception:
         logger.exception("reading the weather failed")
         return None, "internal error while reading the weather"
 
