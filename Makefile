@@ -15,7 +15,7 @@ export AWS_CDK_NOTICES := false
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: install synth lint test bench clean
+.PHONY: install synth lint lock test bench clean
 
 install: $(PY_STAMP) $(NODE_STAMP)
 
@@ -38,10 +38,16 @@ synth: install
 	@$(BIN)/python scripts/synth_summary.py cdk.out
 
 ## cfn-lint over every synthesized template (any error or warning fails), ruff over our Python
-## (rules in ruff.toml). CI runs both once, through `make synth`.
+## (rules in ruff.toml), and a check that every Lambda lock is what its requirements.in compiles
+## to. CI runs them once, through `make synth`.
 lint:
 	cfn-lint --non-zero-exit-code informational -- cdk.out/*.template.json
 	ruff check --no-cache .
+	$(BIN)/python scripts/lock_lambda_deps.py --check
+
+## Recompile every Lambda dependency lock (requirements.txt) from its requirements.in.
+lock: $(PY_STAMP)
+	$(BIN)/python scripts/lock_lambda_deps.py
 
 test: install
 	$(BIN)/python -m pytest

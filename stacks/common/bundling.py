@@ -2,24 +2,32 @@
 
 A function is a Python package directory (``lambda_src/<system>/<function>/``). Its asset
 is a directory holding that package under its own name plus the third-party
-dependencies from the package's optional ``requirements.txt``, installed by the local
+dependencies locked in the package's optional ``requirements.txt``, installed by the local
 ``pip`` as wheels built for Lambda's platform (``--platform``/``--only-binary``), so no
 build container is needed and compiled extensions match the function's architecture.
 
-Installed dependencies are cached per requirements file content, runtime and architecture
-(``.cache/lambda-deps/`` in the repository, or ``$LAMBDA_DEPS_CACHE``): functions with the
-same pinned requirements, and later synths, copy the installed tree instead of running pip
-again. Requirements must be pinned (``==``) for that to be right; they are anyway, because
-the asset hash follows only their text.
+``requirements.txt`` is a lock, never edited by hand: ``make lock`` compiles it from the
+package's ``requirements.in`` (the direct dependencies, pinned) with ``uv pip compile`` for
+the Lambda platform, every distribution with its sha256. pip installs it in hash-checking
+mode with ``--no-deps``, so a bundle holds exactly the locked files or synth fails. The AWS
+SDK comes from the runtime and Powertools from its official layer (see ``powertools.py``),
+so a lock naming either is refused unless the function says it pins them on purpose.
 
-The asset hash is computed from the inputs (source files, runtime, architecture), not
-from the bundled output: pip's output is not byte-for-byte reproducible (wheel RECORD
-files, timestamps), and hashing inputs lets synth skip bundling while keeping the hash.
+Installed dependencies are cached per lock content, runtime and architecture
+(``.cache/lambda-deps/`` in the repository, or ``$LAMBDA_DEPS_CACHE``): functions with the
+same lock, and later synths, link the installed tree instead of running pip again.
+
+The asset hash is computed from the inputs (source files, the lock among them, runtime,
+architecture), not from the bundled output: pip's output is not byte-for-byte reproducible
+(wheel RECORD files, timestamps), and hashing inputs lets synth skip bundling while keeping
+the hash. Because the lock names every version and file hash, equal asset hashes mean
+equal dependencies.
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -31,7 +39,14 @@ import aws_cdk as cdk
 import jsii
 from aws_cdk import aws_lambda as lambda_
 
-REQUIREMENTS_FILE = "requirements.txt"
+REQUIREMENTS_FILE = "requirements.txt"  # the lock
+LOCK_INPUT_FILE = "requirements.in"
+BUILD_INPUTS = frozenset({REQUIREMENTS_FILE, LOCK_INPUT_FILE})
+
+# Distributions the function gets from elsewhere: the AWS SDK from the Lambda runtime,
+# Powertools and the X-Ray SDK its tracer uses from the Powertools layer. A copy in the
+# bundle shadows them (a bundled botocore under the runtime's boto3, say).
+PROVIDED_AT_RUN_TIME = frozenset({"boto3", "botocore", "s3transfer", "aws-lambda-powertools", "aws-xray-sdk"})
 
 # Left out of both the asset and its hash: byte code and caches are rebuilt by the
 # interpreter, and tests next to a function are never needed at run time.
@@ -46,7 +61,7 @@ _MACHINES = {"arm64": "aarch64", "x86_64": "x86_64"}
 
 # Part of every hash, so a change to how assets are built (pip flags, layout, excludes)
 # rebuilds every function instead of silently reusing assets built the old way.
-_RECIPE_VERSION = "pip-target/1"
+_RECIPE_VERSION = "pip-target-locked/2"
 
 DEPS_CACHE_ENV = "LAMBDA_DEPS_CACHE"
 _DEFAULT_DEPS_CACHE = Path(__file__).resolve().parents[2] / ".cache" / "lambda-deps"
@@ -60,6 +75,48 @@ _PLACEHOLDER_IMAGE = "local-bundling-only/docker-is-never-used"
 
 class BundlingError(RuntimeError):
     """Bundling a function failed; the message carries pip's own output."""
+
+
+class LockError(ValueError):
+    """A function's ``requirements.txt`` is not a lock the bundler can install as it is."""
+
+
+_REQUIREMENT_NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==[^\s;\\]+")
+
+
+def canonical_name(name: str) -> str:
+    """PEP 503 normalisation: ``Pillow``, ``pillow`` and ``PILLOW`` are one project."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def locked_requirements(lock: Path) -> dict[str, str]:
+    """``{canonical name: requirement line}`` of a hash-locked requirements file.
+
+    Every entry must pin one version (``==``) and carry at least one ``--hash``: pip's
+    hash-checking mode then refuses any file that is not the one locked."""
+    entries: dict[str, str] = {}
+    logical = lock.read_text().replace("\\\n", " ")
+    for line in logical.splitlines():
+        line = line.split(" #", 1)[0].strip()
+        if not line or line.startswith("#"):
+            continue
+        match = _REQUIREMENT_NAME.match(line)
+        if match is None or "--hash=sha256:" not in line:
+            raise LockError(f"{lock}: {line.split()[0]!r} is not pinned (==) with its --hash; "
+                            f"requirements.txt is generated from {LOCK_INPUT_FILE} by `make lock`")
+        entries[canonical_name(match.group(1))] = line
+    return entries
+
+
+def check_lock(lock: Path, *, bundles_aws_sdk: bool = False) -> dict[str, str]:
+    """The lock's entries, refusing what the runtime or the Powertools layer provides."""
+    entries = locked_requirements(lock)
+    provided = sorted(set(entries) & PROVIDED_AT_RUN_TIME)
+    if provided and not bundles_aws_sdk:
+        raise LockError(f"{lock} bundles {', '.join(provided)}, which the Lambda runtime or the "
+                        "Powertools layer already provides; remove them from "
+                        f"{LOCK_INPUT_FILE} (or pass bundles_aws_sdk=True to pin them on purpose)")
+    return entries
 
 
 def is_excluded(relative: Path) -> bool:
@@ -111,8 +168,7 @@ def asset_hash(entry: Path, *, runtime: lambda_.Runtime, architecture: lambda_.A
     string), each source file's path relative to the package and its bytes (this includes
     ``requirements.txt``), the runtime, the architecture and the bundling recipe version.
     Byte code, caches and ``tests/`` are ignored, as they are left out of the asset.
-    Dependencies are resolved by pip at bundling time: pin them in ``requirements.txt``,
-    or a new upstream release will not change the hash.
+    ``requirements.txt`` is a hash lock, so its bytes stand for the exact dependencies.
 
     With ``package_root`` (a system package whose functions share modules), the files of the
     whole package count, plus which function inside it this asset runs.
@@ -159,6 +215,9 @@ def pip_install_command(requirements: Path, *, target: Path, runtime: lambda_.Ru
         "--only-binary=:all:",
         # Byte code written here would be for this interpreter's version, not the runtime's.
         "--no-compile",
+        # The lock lists every distribution with its hashes: nothing else may come in.
+        "--require-hashes",
+        "--no-deps",
         "--disable-pip-version-check",
         "--no-input",
         "-r", str(requirements),
@@ -196,6 +255,8 @@ class LocalPythonBundler:
                                 f"'{root.name}', which would shadow the function package "
                                 f"{root}; rename the package directory")
         for source in source_files(root):
+            if source.name in BUILD_INPUTS:  # hashed, but nothing reads them at run time
+                continue
             destination = package_dir / source.relative_to(root)
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, destination)
@@ -235,8 +296,14 @@ class LocalPythonBundler:
 
 
 def python_code(entry: Path, *, runtime: lambda_.Runtime, architecture: lambda_.Architecture,
-                package_root: Path | None = None) -> lambda_.Code:
-    """Lambda code for a function package, bundled locally, hashed by its inputs."""
+                package_root: Path | None = None, bundles_aws_sdk: bool = False) -> lambda_.Code:
+    """Lambda code for a function package, bundled locally, hashed by its inputs.
+
+    The lock is checked here, at construction, so a bad one fails synth (and tests, which
+    skip bundling) before any asset is built."""
+    lock = entry / REQUIREMENTS_FILE
+    if lock.is_file():
+        check_lock(lock, bundles_aws_sdk=bundles_aws_sdk)
     return lambda_.Code.from_asset(
         str(package_root or entry),
         asset_hash_type=cdk.AssetHashType.CUSTOM,

@@ -14,6 +14,7 @@ from constructs import Construct
 from stacks.common.bundling import handler_module, python_code
 from stacks.common.config import log_retention
 from stacks.common.nag import acknowledge
+from stacks.common.powertools import powertools_layer
 
 # The newest Python runtime aws-cdk-lib 2.275 knows. cdk-nag's AwsSolutions-L1 compares
 # against the newest entry of Runtime.ALL for the family, so anything older fails synth;
@@ -32,8 +33,10 @@ class PythonFunction(Construct):
     Grant anything else to ``function`` (``table.grant_read_data(fn.function)``); grants
     land on ``role``.
 
-    Dependencies come from the package's ``requirements.txt`` (Powertools included, as
-    handlers import it) and are bundled without Docker, see :mod:`stacks.common.bundling`.
+    Powertools comes from its official layer (:mod:`stacks.common.powertools`), the AWS SDK
+    from the runtime; other dependencies are locked in the package's ``requirements.txt``
+    and bundled without Docker, see :mod:`stacks.common.bundling`. ``bundles_aws_sdk=True``
+    lets a lock pin boto3/botocore on purpose (a newer SDK than the runtime's).
 
     Functions of one system that share modules pass ``package_root`` (``lambda_src/<system>``):
     the whole system package is bundled, the handler is ``<system>.<function>.handler.handler``
@@ -47,7 +50,7 @@ class PythonFunction(Construct):
                  architecture: lambda_.Architecture = lambda_.Architecture.ARM_64,
                  log_level: str = "INFO",
                  reserved_concurrent_executions: int | None = None,
-                 package_root: Path | None = None) -> None:
+                 package_root: Path | None = None, bundles_aws_sdk: bool = False) -> None:
         super().__init__(scope, id_)
         entry = _checked_entry(entry)
         if package_root is not None:
@@ -82,7 +85,9 @@ class PythonFunction(Construct):
             architecture=architecture,
             # Bundles hold the package under its directory name (see bundling.py).
             handler=f"{handler_module(entry, package_root)}.handler",
-            code=python_code(entry, runtime=RUNTIME, architecture=architecture, package_root=package_root),
+            code=python_code(entry, runtime=RUNTIME, architecture=architecture, package_root=package_root,
+                             bundles_aws_sdk=bundles_aws_sdk),
+            layers=[powertools_layer(self, runtime=RUNTIME, architecture=architecture)],
             role=self.role,
             log_group=self.log_group,
             description=description,

@@ -1,7 +1,8 @@
 """How the functions are packaged: one package per function plus ``shared``, bundled whole.
 
 Every function is bundled with the whole ``ask_around_me`` package, but only the
-requirements of its own ``requirements.txt`` are installed. So: imports within the system
+dependencies of its own ``requirements.in`` (locked in ``requirements.txt``) are installed;
+Powertools comes from its Lambda layer and boto3 from the runtime, for every function. So: imports within the system
 are relative (``.`` for the function's own modules, ``..shared`` for shared ones), never
 into another function; ``shared`` never imports a function; each third-party package a
 function imports, itself or through ``shared``, is in its requirements; logic modules stay
@@ -23,8 +24,9 @@ SHARED_MODULES = sorted(p for p in SHARED.glob("*.py") if p.name != "__init__.py
 # Top-level names that are the system itself: importing them absolutely would only work
 # with the repository on the path (tests), never in the bundle.
 SYSTEM_NAMES = set(FUNCTIONS) | {"lambda_src", "ask_around_me", "shared"}
-THIRD_PARTY = {"aws_lambda_powertools": "aws-lambda-powertools", "pygeohash": "pygeohash"}
+THIRD_PARTY = {"pygeohash": "pygeohash"}
 BOTO = {"boto3", "botocore"}  # in every Lambda Python runtime: not bundled, not in requirements
+FROM_LAYER = {"aws_lambda_powertools"}  # the Powertools layer every function has
 
 
 def _imports(path: Path) -> list[tuple[str, int, tuple[str, ...]]]:
@@ -119,13 +121,14 @@ def test_a_shared_module_serves_more_than_one_function(path):
 
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_a_function_declares_every_third_party_package_it_imports_itself_or_through_shared(function):
-    declared = {line.split("[")[0].split("=")[0].strip()
-                for line in (SYSTEM / function / "requirements.txt").read_text().splitlines() if line.strip()}
+    lock_input = SYSTEM / function / "requirements.in"
+    lines = lock_input.read_text().splitlines() if lock_input.exists() else []
+    declared = {line.split("[")[0].split("=")[0].strip() for line in lines if line.strip() and not line.startswith("#")}
     for path, top in _top_level_imports(_with_shared(_function_modules(function))):
         if top in THIRD_PARTY:
             assert THIRD_PARTY[top] in declared, (function, path, top)
         else:
-            assert top in sys.stdlib_module_names or top in BOTO, \
+            assert top in sys.stdlib_module_names or top in BOTO | FROM_LAYER, \
                 f"{path} imports {top}: add it to THIRD_PARTY and the requirements of the functions using it"
 
 

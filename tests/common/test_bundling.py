@@ -12,8 +12,18 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import cx_api
 from aws_cdk.assertions import Template
 
-from stacks.common.bundling import DEPS_CACHE_ENV, LocalPythonBundler, asset_hash, pip_install_command
+from stacks.common.bundling import (
+    DEPS_CACHE_ENV,
+    LOCK_INPUT_FILE,
+    REQUIREMENTS_FILE,
+    LocalPythonBundler,
+    LockError,
+    asset_hash,
+    check_lock,
+    pip_install_command,
+)
 from stacks.common.lambda_function import RUNTIME, PythonFunction
+from tests.conftest import ROOT
 
 FIXTURE = Path(__file__).parent / "fixtures" / "sample_fn"
 ARM_64 = lambda_.Architecture.ARM_64
@@ -148,19 +158,64 @@ def test_pip_installs_only_wheels_built_for_lambdas_platform(tmp_path, architect
     assert values_of("--implementation") == ["cp"]
     assert values_of("--python-version") == [RUNTIME.name.removeprefix("python")]
     assert values_of("--target") == [str(tmp_path)]
-    assert {"--only-binary=:all:", "--no-compile"} <= set(command)
+    assert {"--only-binary=:all:", "--no-compile", "--require-hashes", "--no-deps"} <= set(command)
 
 
 # --- bundling through synth -------------------------------------------------------------
 
-def test_a_pip_failure_fails_synth_with_pips_own_message(tmp_path):
+@pytest.mark.slow
+def test_a_lock_whose_hash_does_not_match_the_download_fails_synth(tmp_path):
     entry = copy_of_fixture(tmp_path / "src")
-    (entry / "requirements.txt").write_text("this is === not a requirement\n")
-    stack = cdk.Stack(cdk.App(outdir=str(tmp_path / "cdk.out")), "BrokenRequirements")
+    (entry / "requirements.txt").write_text("msgpack==1.2.4 --hash=sha256:" + "0" * 64 + "\n")
+    stack = cdk.Stack(cdk.App(outdir=str(tmp_path / "cdk.out")), "TamperedLock")
 
-    # pip rejects the line before touching the network, so this stays fast and offline.
-    with pytest.raises(RuntimeError, match=r"pip could not install[\s\S]*Invalid requirement"):
+    # pip downloads the wheel, finds another sha256 and refuses it: the lock is honoured.
+    with pytest.raises(RuntimeError, match=r"pip could not install[\s\S]*DO NOT MATCH THE HASHES"):
         add_function(stack, "Fn", entry)
+
+
+@pytest.mark.parametrize("requirements", [
+    "msgpack==1.2.4\n",                                 # pinned, but no hash
+    "msgpack>=1.2 --hash=sha256:" + "0" * 64 + "\n",    # a range is not a lock
+    "-e ./local_package\n",                             # neither is a local path
+])
+def test_requirements_that_are_not_a_hash_lock_are_refused_before_bundling(tmp_path, requirements):
+    entry = copy_of_fixture(tmp_path / "src")
+    (entry / "requirements.txt").write_text(requirements)
+    stack = cdk.Stack(cdk.App(context={"aws:cdk:bundling-stacks": []}), "Unlocked")
+
+    with pytest.raises(LockError, match=r"is not pinned \(==\) with its --hash.*make lock"):
+        add_function(stack, "Fn", entry)
+
+
+@pytest.mark.parametrize("name", ["boto3", "botocore", "aws-lambda-powertools", "AWS_XRay_SDK"])
+def test_a_lock_bundling_what_the_runtime_or_layer_provides_is_refused(tmp_path, name):
+    entry = copy_of_fixture(tmp_path / "src")
+    (entry / "requirements.txt").write_text(f"{name}==1.0.0 --hash=sha256:{'0' * 64}\n")
+    stack = cdk.Stack(cdk.App(context={"aws:cdk:bundling-stacks": []}), "Shadowing")
+
+    with pytest.raises(LockError, match="already provides"):
+        add_function(stack, "Fn", entry)
+
+
+def test_a_function_may_pin_the_aws_sdk_on_purpose(tmp_path):
+    entry = copy_of_fixture(tmp_path / "src")
+    (entry / "requirements.txt").write_text(f"boto3==1.43.11 --hash=sha256:{'0' * 64}\n")
+    stack = cdk.Stack(cdk.App(context={"aws:cdk:bundling-stacks": []}), "PinnedSdk")
+
+    PythonFunction(stack, "Fn", entry=entry, service_name="sample", metrics_namespace="Tests",
+                   log_retention_days=7, description="pins boto3 on purpose", bundles_aws_sdk=True)
+
+    Template.from_stack(stack).resource_count_is("AWS::Lambda::Function", 1)
+
+
+def test_every_lock_of_the_repository_is_hash_pinned_and_bundles_no_aws_sdk():
+    locks = sorted((ROOT / "lambda_src").rglob(REQUIREMENTS_FILE))
+    assert locks, "the suite has functions with third-party dependencies"
+    for lock in locks:
+        entries = check_lock(lock)  # raises on an unhashed entry or a runtime-provided package
+        assert lock.with_name(LOCK_INPUT_FILE).is_file(), f"{lock} has no {LOCK_INPUT_FILE} to be compiled from"
+        assert entries
 
 
 def test_a_function_without_requirements_is_bundled_as_its_package_alone(tmp_path):
@@ -237,6 +292,7 @@ def test_other_requirements_or_another_architecture_install_again(tmp_path, fake
 
 def test_a_failed_install_leaves_nothing_in_the_cache(tmp_path):
     entry = copy_of_fixture(tmp_path / "src")
+    # pip refuses the line before touching the network, so this stays fast and offline.
     (entry / "requirements.txt").write_text("this is === not a requirement\n")
     cache = tmp_path / "cache"
     with pytest.raises(RuntimeError, match="pip could not install"):
@@ -270,7 +326,8 @@ def test_bundle_holds_the_dependencies_named_in_requirements(bundled):
     bundles, _ = bundled
     names = {p.name for p in bundles["arm64"].iterdir()}
 
-    assert {"msgpack", "aws_lambda_powertools"} <= names
+    assert "msgpack" in names
+    assert not names & {"boto3", "botocore", "aws_lambda_powertools", "aws_xray_sdk"}
     assert not list(bundles["arm64"].rglob("*.pyc")), "byte code must not be compiled for the wrong Python"
 
 

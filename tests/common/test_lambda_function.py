@@ -1,8 +1,10 @@
 """PythonFunction: the suite's Lambda defaults, its least-privilege role and the cdk-nag gate."""
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import re
+import runpy
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,9 +17,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Capture, Match, Template
 
+from stacks.common.bundling import LOCK_INPUT_FILE, REQUIREMENTS_FILE
 from stacks.common.config import LOG_RETENTION_DAYS, log_retention
-from stacks.common.lambda_function import PythonFunction
+from stacks.common.lambda_function import RUNTIME, PythonFunction
 from stacks.common.nag import apply_quality_gates
+from stacks.common.powertools import POWERTOOLS_VERSION, layer_parameter_name
+from tests.conftest import ROOT
 
 FIXTURE = Path(__file__).parent / "fixtures" / "sample_fn"
 # Bundling runs pip; these tests are about the template, so they skip it (the hash stays custom).
@@ -217,3 +222,42 @@ def test_the_xray_acknowledgement_does_not_cover_wildcards_callers_grant(tmp_pat
     assert {rule for rule, _ in findings} == {"AwsSolutions-IAM5[Resource::*]"}
     # Reported on the role's own policy, where grants land, not on the acknowledged one.
     assert all(path.startswith(f"{fn.role.node.path}/") for _, path in findings)
+
+
+# --- Powertools from its official layer -------------------------------------------------
+
+def test_powertools_comes_from_the_official_layer_of_the_pinned_release(sample):
+    layer = Capture()
+    sample.template.has_resource_properties("AWS::Lambda::Function", {"Layers": [layer]})
+    (parameter_id,) = layer.as_object().values()  # {"Ref": <the stack parameter>}
+    parameter = sample.template.to_json()["Parameters"][parameter_id]
+
+    # Resolved by CloudFormation in the stack's own region at deploy time; the value is the ARN
+    # in Powertools' account 017000801446.
+    assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>"
+    assert parameter["Default"] == f"/aws/service/powertools/python/arm64/{RUNTIME.name}/{POWERTOOLS_VERSION}"
+
+
+def test_functions_of_a_stack_share_one_layer_reference_per_architecture():
+    stack = cdk.Stack(cdk.App(context=NO_BUNDLING), "Shared")
+    add_function(stack, "One")
+    add_function(stack, "Two")
+    add_function(stack, "Intel", architecture=lambda_.Architecture.X86_64)
+    parameters = Template.from_stack(stack).to_json()["Parameters"]
+    layer_paths = sorted(p["Default"] for p in parameters.values() if p["Default"].startswith("/aws/service/"))
+
+    assert layer_paths == [layer_parameter_name(runtime=RUNTIME, architecture=lambda_.Architecture.ARM_64),
+                           layer_parameter_name(runtime=RUNTIME, architecture=lambda_.Architecture.X86_64)]
+    assert layer_paths[1].split("/")[5] == "x86_64"
+
+
+def test_the_tests_run_the_powertools_release_the_layer_carries():
+    dev_pins = (ROOT / "requirements-dev.txt").read_text()
+    assert re.search(rf"^aws-lambda-powertools(\[[^\]]*\])?=={re.escape(POWERTOOLS_VERSION)}\s", dev_pins, re.M)
+    assert importlib.metadata.version("aws-lambda-powertools") == POWERTOOLS_VERSION
+
+
+def test_the_lock_script_targets_the_runtime_and_files_the_bundler_uses():
+    script = runpy.run_path(str(ROOT / "scripts" / "lock_lambda_deps.py"))
+    assert f"python{script['LAMBDA_PYTHON']}" == RUNTIME.name
+    assert (script["LOCK_INPUT_FILE"], script["REQUIREMENTS_FILE"]) == (LOCK_INPUT_FILE, REQUIREMENTS_FILE)
