@@ -5,9 +5,13 @@ import os
 from typing import Mapping
 
 import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigw
 
+from stacks.account.stack import STACK_NAME as API_GATEWAY_ACCOUNT
+from stacks.account.stack import ApiGatewayAccountStack
 from stacks.ask_around_me.config import AskAroundMeConfig
 from stacks.ask_around_me.stack import AskAroundMeStack
+from stacks.common.config import ContextBlock
 from stacks.common.environment import deployment_environment
 from stacks.common.nag import apply_quality_gates
 from stacks.mars_weather.config import MarsWeatherConfig
@@ -31,6 +35,9 @@ def build_suite(app: cdk.App, environ: Mapping[str, str] = os.environ) -> dict[s
     ask_around_me_config = AskAroundMeConfig.from_context(app.node)
     mars_config = MarsWeatherConfig.from_context(app.node)
     telepresence_config = TelepresenceRobotConfig.from_context(app.node)
+    account_settings = ContextBlock.from_node(app.node, "apiGatewayAccount")
+    manage_cloudwatch_role = account_settings.boolean("manageCloudWatchRole", True)
+    account_settings.reject_unknown_keys()
 
     stacks: dict[str, cdk.Stack] = {}
     needs_edge_stack = env.region is not None and env.region != EDGE_REGION
@@ -47,8 +54,25 @@ def build_suite(app: cdk.App, environ: Mapping[str, str] = os.environ) -> dict[s
         name = telepresence_robot_stack(robot)
         stacks[name] = TelepresenceRobotStack(app, name, config=telepresence_config, robot_name=robot, env=env)
 
+    if manage_cloudwatch_role:
+        _give_rest_api_stages_the_account_logging_role(app, stacks, env)
+
     for stack in stacks.values():
         cdk.Tags.of(stack).add("project", "serverless-reference-systems")
         cdk.Tags.of(stack).add("system", stack.stack_name)
     apply_quality_gates(app)
     return stacks
+
+
+def _give_rest_api_stages_the_account_logging_role(app: cdk.App, stacks: dict[str, cdk.Stack],
+                                                  env: cdk.Environment) -> None:
+    """One ApiGatewayAccount stack per account and region, deployed before any stack whose
+    REST API stages log (the CLI deploys a stack's dependencies first)."""
+    with_rest_api = [stack for stack in stacks.values()
+                     if any(isinstance(child, apigw.RestApi) for child in stack.node.find_all())]
+    if not with_rest_api:
+        return
+    account = ApiGatewayAccountStack(app, API_GATEWAY_ACCOUNT, env=env)
+    for stack in with_rest_api:  # all in ``env``: only the edge monitoring stack lives elsewhere
+        stack.add_stack_dependency(account, "REST API stages log through the account's API Gateway CloudWatch role")
+    stacks[API_GATEWAY_ACCOUNT] = account

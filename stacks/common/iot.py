@@ -41,14 +41,23 @@ class IotEndpoint(Construct):
         acknowledge(self.describe.node.find_child("CustomResourcePolicy"), "AwsSolutions-IAM5[Resource::*]",
                     "iot:DescribeEndpoint supports no resource-level permissions; the policy allows "
                     "only that read-only call, made once at deploy time.")
-        _acknowledge_provider(cdk.Stack.of(self))
+        provider = _acknowledge_provider(cdk.Stack.of(self))
+        _wait_for_log_group(self.describe, provider)
         self.address: str = self.describe.get_response_field("endpointAddress")
 
 
-def _acknowledge_provider(stack: cdk.Stack) -> None:
-    provider = stack.node.try_find_child(_PROVIDER_ID)
-    if provider is None:
-        return
+def _wait_for_log_group(call: cr.AwsCustomResource, provider: Construct) -> None:
+    """The provider's log group (``/aws/lambda/<function>``) is created by CloudFormation
+    beside the function, with nothing making the call wait for it; a call that runs first
+    makes Lambda create the group itself, and the stack then fails with "already exists"
+    (aws/aws-cdk issue 34612). The call therefore depends on the group."""
+    log_group = provider.node.try_find_child("LogGroup")
+    if log_group is not None:
+        call.node.add_dependency(log_group)
+
+
+def _acknowledge_provider(stack: cdk.Stack) -> Construct:
+    provider = stack.node.find_child(_PROVIDER_ID)
     role = provider.node.find_child("ServiceRole")
     acknowledge(role, "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
                 "AWSLambdaBasicExecutionRole]",
@@ -57,3 +66,4 @@ def _acknowledge_provider(stack: cdk.Stack) -> None:
     acknowledge(provider, "AwsSolutions-L1",
                 "The runtime of CDK's AwsCustomResource provider is chosen by aws-cdk-lib and "
                 "moves forward with it; it runs only during deployments.")
+    return provider

@@ -9,8 +9,13 @@ from aws_cdk import aws_apigateway as apigw
 from constructs import Construct
 
 from stacks.common.api_logging import ApiAccessLog, ApiFlavor
-from stacks.common.nag import acknowledge
 from stacks.common.waf import RegionalApiFirewall
+
+# TLS 1.3 and 1.2 only (hybrid post-quantum key exchange), never TLS 1.0 as the default
+# endpoint policy allows. An enhanced policy needs an endpoint access mode: STRICT refuses
+# requests whose SNI host is not the API's own endpoint (domain fronting).
+TLS_SECURITY_POLICY = "SecurityPolicy_TLS13_1_2_PQ_2025_09"
+ENDPOINT_ACCESS_MODE = "STRICT"
 
 
 @dataclass(frozen=True)
@@ -28,7 +33,11 @@ def observed_rest_api(scope: Construct, *, api_name: str, description: str, stag
     """A REST API named ``<stack>-<api_name>`` in ``scope`` (children ``Api``, ``AccessLog``,
     ``Firewall``): X-Ray, metrics, execution logs at ERROR only (full request logging would
     write users' tokens and bodies), the common JSON access log, stage throttling, and a
-    regional WAF web ACL with a per-IP rate limit."""
+    regional WAF web ACL with a per-IP rate limit.
+
+    The stage logs through the account's API Gateway CloudWatch role, which the
+    ``ApiGatewayAccount`` stack owns (``stacks/account``); the suite makes every stack with
+    a REST API depend on it."""
     access_log = ApiAccessLog(scope, "AccessLog", flavor=ApiFlavor.REST, api_name=api_name,
                               retention_days=log_retention_days)
     api = apigw.RestApi(
@@ -36,8 +45,7 @@ def observed_rest_api(scope: Construct, *, api_name: str, description: str, stag
         rest_api_name=f"{cdk.Stack.of(scope).stack_name}-{api_name}",
         description=description,
         endpoint_types=[apigw.EndpointType.REGIONAL],
-        cloud_watch_role=True,
-        cloud_watch_role_removal_policy=cdk.RemovalPolicy.RETAIN,
+        cloud_watch_role=False,
         api_key_source_type=api_key_source_type,
         deploy_options=apigw.StageOptions(
             stage_name=stage_name, tracing_enabled=True, metrics_enabled=True,
@@ -47,11 +55,9 @@ def observed_rest_api(scope: Construct, *, api_name: str, description: str, stag
             throttling_rate_limit=rate_limit, throttling_burst_limit=burst_limit,
             method_options=dict(method_options) if method_options else None),
     )
-    acknowledge(api.node.find_child("CloudWatchRole"),
-                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-                "AmazonAPIGatewayPushToCloudWatchLogs]",
-                "API Gateway's account-wide logging role needs this AWS-maintained policy to write "
-                "execution logs to log groups it creates per API and stage.")
+    cfn_api: apigw.CfnRestApi = api.node.default_child  # type: ignore[assignment]
+    cfn_api.security_policy = TLS_SECURITY_POLICY
+    cfn_api.endpoint_access_mode = ENDPOINT_ACCESS_MODE
     firewall = RegionalApiFirewall(scope, "Firewall", stage_arn=api.deployment_stage.stage_arn,
                                    requests_per_ip_per_5_min=waf_requests_per_ip_per_5_min)
     return ObservedRestApi(api=api, access_log=access_log, firewall=firewall)

@@ -39,8 +39,10 @@ class DisplayDataBackend(Construct):
                                  expiration=cdk.Duration.days(1)),
                 s3.LifecycleRule(id="AbortUploads", abort_incomplete_multipart_upload_after=cdk.Duration.days(1)),
             ],
-            # Everything in it is regenerated from NASA's feeds on the next request.
+            # Everything in it is regenerated from NASA's feeds on the next request. CloudFormation
+            # deletes only empty buckets, so the stack empties it first (CDK's deploy-time function).
             removal_policy=cdk.RemovalPolicy.DESTROY,
+            auto_delete_objects=True,
         )
         acknowledge(self.bucket.node.default_child, "AwsSolutions-S1",
                     "Holds only regenerable converted NASA photos and a cached answer, read through "

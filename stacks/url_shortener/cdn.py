@@ -11,6 +11,13 @@ from constructs import Construct
 from stacks.common.nag import acknowledge
 
 
+def account_wide_name(scope: Construct, purpose: str) -> str:
+    """``<stack>-<purpose>-<region>``: CloudFront policy names are unique per account, not per
+    region, so a second deployment of the stack in another region needs a name of its own."""
+    stack = cdk.Stack.of(scope)
+    return f"{stack.stack_name[:64]}-{purpose}-{stack.region}"
+
+
 class ShortenerDistribution(Construct):
     """HTTPS-only distribution with security headers and access logs in an encrypted bucket."""
 
@@ -33,7 +40,8 @@ class ShortenerDistribution(Construct):
         origin = origins.RestApiOrigin(api)  # HTTPS only, TLS 1.2 to the origin
         # Redirects: cached for as long as the API's Cache-Control says, keyed on the path only.
         redirect_cache = cloudfront.CachePolicy(
-            self, "RedirectCache", comment="Short-link redirects, TTL from the origin's Cache-Control",
+            self, "RedirectCache", cache_policy_name=account_wide_name(self, "RedirectCache"),
+            comment="Short-link redirects, TTL from the origin's Cache-Control",
             min_ttl=cdk.Duration.seconds(0), default_ttl=cdk.Duration.seconds(0), max_ttl=cdk.Duration.days(1),
             header_behavior=cloudfront.CacheHeaderBehavior.none(),
             query_string_behavior=cloudfront.CacheQueryStringBehavior.none(),
@@ -41,19 +49,22 @@ class ShortenerDistribution(Construct):
         # /app: never cached. Authorization must reach the API, and CloudFront only forwards it
         # when it is part of a cache key, hence a policy whose TTLs never let a response be reused.
         app_cache = cloudfront.CachePolicy(
-            self, "AppNoCache", comment="Link management: not cached, Authorization forwarded",
+            self, "AppNoCache", cache_policy_name=account_wide_name(self, "AppNoCache"),
+            comment="Link management: not cached, Authorization forwarded",
             min_ttl=cdk.Duration.seconds(0), default_ttl=cdk.Duration.seconds(0), max_ttl=cdk.Duration.seconds(1),
             header_behavior=cloudfront.CacheHeaderBehavior.allow_list("Authorization"),
             query_string_behavior=cloudfront.CacheQueryStringBehavior.allow_list("next"),
             cookie_behavior=cloudfront.CacheCookieBehavior.none())
         app_forwarding = cloudfront.OriginRequestPolicy(
-            self, "AppForwarding", comment="CORS request headers for the link management API",
+            self, "AppForwarding", origin_request_policy_name=account_wide_name(self, "AppForwarding"),
+            comment="CORS request headers for the link management API",
             header_behavior=cloudfront.OriginRequestHeaderBehavior.allow_list(
                 "Origin", "Access-Control-Request-Method", "Access-Control-Request-Headers"),
             query_string_behavior=cloudfront.OriginRequestQueryStringBehavior.allow_list("next"),
             cookie_behavior=cloudfront.OriginRequestCookieBehavior.none())
         security_headers = cloudfront.ResponseHeadersPolicy(
-            self, "SecurityHeaders", comment="Security headers on every response",
+            self, "SecurityHeaders", response_headers_policy_name=account_wide_name(self, "SecurityHeaders"),
+            comment="Security headers on every response",
             security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
                 strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
                     access_control_max_age=cdk.Duration.days(730), include_subdomains=True, override=True),

@@ -14,6 +14,7 @@ from stacks.common.iot import CREDENTIAL_PROVIDER, DATA_ATS, IotEndpoint
 from stacks.common.nag import acknowledge_wildcard_resources, apply_quality_gates
 from stacks.common.rest_api import observed_rest_api
 from stacks.common.users import UserPoolSettings
+from tests.conftest import project_context
 
 PINNED = cdk.Environment(account="123456789012", region="eu-west-1")
 
@@ -43,6 +44,23 @@ def test_each_endpoint_type_is_described_at_deploy_time_by_one_shared_provider()
     template.resource_count_is("AWS::Lambda::Function", 1)
     template.has_resource_properties("AWS::IAM::Policy", {"PolicyDocument": {"Statement": [
         Match.object_like({"Action": "iot:DescribeEndpoint", "Resource": "*"})]}})
+
+
+def test_every_describe_call_waits_for_the_provider_functions_log_group():
+    # The project's feature flags: with them CDK gives the provider function its log group.
+    stack = cdk.Stack(cdk.App(context=project_context()), "Shared")
+    IotEndpoint(stack, "Data", endpoint_type=DATA_ATS)
+    IotEndpoint(stack, "Credentials", endpoint_type=CREDENTIAL_PROVIDER)
+    template = Template.from_stack(stack)
+    (function_id,) = template.find_resources("AWS::Lambda::Function")
+    log_groups = {log_id for log_id, group in template.find_resources("AWS::Logs::LogGroup").items()
+                  if function_id in json.dumps(group["Properties"]["LogGroupName"])}
+    assert len(log_groups) == 1, "the provider's /aws/lambda/<function> group is in the template"
+    calls = template.find_resources("Custom::AWS")
+    assert len(calls) == 2
+    for call in calls.values():
+        assert call["Properties"]["ServiceToken"] == {"Fn::GetAtt": [function_id, "Arn"]}
+        assert log_groups <= set(call["DependsOn"])
 
 
 def test_an_unknown_endpoint_type_is_refused():

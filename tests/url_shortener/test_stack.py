@@ -227,6 +227,30 @@ def test_redirects_are_cached_per_the_origin_cache_control(shortener_template):
                 "HeadersConfig": {"HeaderBehavior": "none"}})})})
 
 
+_POLICY_CONFIGS = {"AWS::CloudFront::CachePolicy": "CachePolicyConfig",
+                   "AWS::CloudFront::OriginRequestPolicy": "OriginRequestPolicyConfig",
+                   "AWS::CloudFront::ResponseHeadersPolicy": "ResponseHeadersPolicyConfig"}
+
+
+def test_cloudfront_policy_names_carry_the_region_so_a_second_region_can_deploy(shortener_template_json):
+    # Policy names are unique per account: without the region a deployment in a second region fails.
+    names = [resource["Properties"][config]["Name"] for cfn_type, config in _POLICY_CONFIGS.items()
+             for resource in _resources(shortener_template_json, cfn_type)]
+    assert len(names) == 4
+    for name in names:
+        assert {"Ref": "AWS::Region"} in name["Fn::Join"][1], name
+
+
+def test_pinned_cloudfront_policy_names_are_unique_per_region_and_readable():
+    names = {}
+    for region in ("eu-west-1", "us-east-1"):
+        template = synth_suite(context={"region": region}).template_json(URL_SHORTENER)
+        names[region] = {resource["Properties"][config]["Name"] for cfn_type, config in _POLICY_CONFIGS.items()
+                         for resource in _resources(template, cfn_type)}
+    assert not names["eu-west-1"] & names["us-east-1"]
+    assert "UrlShortener-SecurityHeaders-eu-west-1" in names["eu-west-1"]
+
+
 # -- alarms ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("metric, threshold, period", [
