@@ -1,9 +1,23 @@
 #!/usr/bin/env python3
 """CDK entry point: `cdk synth` / `cdk deploy <StackName>` run this."""
+import sys
+
 import aws_cdk as cdk
 
+from stacks.common.config import ConfigError
 from stacks.suite import build_suite
 
-app = cdk.App()
-build_suite(app)
-app.synth()
+
+def main() -> int:
+    app = cdk.App()
+    try:
+        build_suite(app)
+    except ConfigError as error:  # one line naming the key, not a traceback
+        print(f"Configuration error: {error}", file=sys.stderr)
+        return 1
+    app.synth()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

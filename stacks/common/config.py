@@ -6,8 +6,10 @@ which fails ``cdk synth`` before any resource is created.
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import aws_cdk as cdk
@@ -47,6 +49,27 @@ class ConfigError(ValueError):
     """A context value is missing or invalid; the message names the key."""
 
 
+PROJECT_CONTEXT_FILE = Path(__file__).resolve().parents[2] / "cdk.json"
+
+
+def _json_object(text: str, key: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise ConfigError(f"{key} must be a JSON object (-c {key}='{{\"name\": value}}'), got {text!r}")
+    return value
+
+
+def _project_block(project_file: Path, key: str) -> dict[str, Any]:
+    try:
+        block = json.loads(project_file.read_text()).get("context", {}).get(key, {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return block if isinstance(block, dict) else {}
+
+
 _MISSING = object()
 
 
@@ -61,8 +84,15 @@ class ContextBlock:
         self._read: set[str] = set()
 
     @classmethod
-    def from_node(cls, node: Node, key: str) -> "ContextBlock":
+    def from_node(cls, node: Node, key: str, *, project_file: Path = PROJECT_CONTEXT_FILE) -> "ContextBlock":
+        """The block ``key`` of the app's context.
+
+        ``cdk -c key='{"name": value}'`` hands the app a JSON string, which replaces the whole
+        block: it is parsed and laid over the block in ``cdk.json``, so the command line changes
+        just the keys it names, as a user expects."""
         raw = node.try_get_context(key)
+        if isinstance(raw, str):
+            raw = {**_project_block(project_file, key), **_json_object(raw, key)}
         return cls(key, {} if raw is None else raw)
 
     def key(self, name: str) -> str:
