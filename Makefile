@@ -5,10 +5,10 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# node_modules/.bin first: the pinned CDK CLI and the pinned Node.js 22 (package.json), which
+# jsii and the CLI support, whatever Node the machine has. `npx cdk ...` outside make does the same.
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
-# The CDK's jsii runtime prints a banner on Node 20; the CLI's own notices need the network.
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
-export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+# The CLI's own notices and telemetry need the network.
 export CDK_DISABLE_CLI_TELEMETRY := true
 export AWS_CDK_NOTICES := false
 

@@ -26,7 +26,8 @@ EMPTY_APP = "import aws_cdk as cdk; app = cdk.App(); cdk.Stack(app, 'Empty'); ap
 def timed_synth(app_command: str) -> float:
     outdir = tempfile.mkdtemp(prefix="synth-bench-")
     command = [str(CDK), "synth", "--quiet", "--no-notices", "--app", app_command, "--output", outdir]
-    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    # The project's Node.js (package.json) first, as `make` and `npx` run it.
+    env = {**os.environ, "PATH": f"{CDK.parent}{os.pathsep}{os.environ.get('PATH', '')}",
            "CDK_DISABLE_CLI_TELEMETRY": "true"}
     started = time.perf_counter()
     subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

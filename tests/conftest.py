@@ -16,7 +16,10 @@ os.environ.update({
     # moto's DynamoDB Streams endpoints resolve only without account-id endpoints.
     "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
 })
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+# The project's pinned Node.js (package.json, a version jsii supports) runs the CDK, as under make.
+_PROJECT_NODE_BIN = Path(__file__).resolve().parents[1] / "node_modules" / ".bin"
+if (_PROJECT_NODE_BIN / "node").exists() and not os.environ.get("PATH", "").startswith(str(_PROJECT_NODE_BIN)):
+    os.environ["PATH"] = f"{_PROJECT_NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 
 import aws_cdk as cdk
 import pytest
