@@ -182,6 +182,7 @@ INVALID = {
     "not UTF-8 base64": rest_event(raw_body=base64.b64encode(b"\xff\xfe").decode(), base64_body=False) | {
         "isBase64Encoded": True},
     "invalid base64": rest_event(raw_body="%%%") | {"isBase64Encoded": True},
+    "base64 with non-ASCII characters": rest_event(raw_body="e3sn\u00e9") | {"isBase64Encoded": True},
     "JSON array": rest_event([{"action": "forward"}]),
     "JSON string": rest_event("forward"),
     "JSON null": rest_event(raw_body="null"),
@@ -290,3 +291,13 @@ def test_headers_that_are_not_an_object_are_ignored_for_cors(drive, monkeypatch)
     status, headers, _ = drive.post(rest_event({"action": "stop"}) | {"headers": ["Origin: https://evil.example.net"]})
     assert status == 202
     assert headers["access-control-allow-origin"] == "https://robot.example.com"
+
+
+def test_the_ignored_fields_of_a_stop_are_logged_in_a_form_any_log_stream_can_write(drive, monkeypatch):
+    warnings: list[tuple[str, dict]] = []
+    monkeypatch.setattr(drive._handler.logger, "warning", lambda message, extra: warnings.append((message, extra)))
+    status, _, answer = drive.post(rest_event(raw_body='{"action": "stop", "\\ud800": 1, "speed": 500}'))
+    assert status == 202 and answer["ignored_fields"] == ["speed", "\ud800"]
+    [(_, extra)] = warnings
+    assert extra["ignored_fields"] == ["speed", "\\ud800"]
+    json.dumps(extra, ensure_ascii=False).encode("utf-8")  # a lone surrogate here would make the line unwritable

@@ -107,7 +107,9 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     answer: dict[str, Any] = {"topic": topic, "command": payload}
     if command.ignored_fields:
         answer["ignored_fields"] = list(command.ignored_fields)
-        logger.warning("stop published without its other fields", extra={"ignored_fields": answer["ignored_fields"]})
+        # Escaped for the log: a lone surrogate in a field name would make the log line unwritable.
+        logged = [name.encode("ascii", "backslashreplace").decode("ascii") for name in command.ignored_fields]
+        logger.warning("stop published without its other fields", extra={"ignored_fields": logged})
     try:
         _publish(topic, payload)
     except (BotoCoreError, ClientError):

@@ -26,7 +26,6 @@ the function can be invoked without API Gateway).
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -125,7 +124,7 @@ def read_json_object(body: Any, is_base64: bool = False) -> dict[str, Any]:
         raise BadRequest(f"the event's body must be the request body as a string of JSON, got {kind}")
     try:
         raw = base64.b64decode(body, validate=True) if is_base64 else body.encode("utf-8")
-    except (binascii.Error, UnicodeEncodeError):
+    except ValueError:  # binascii.Error, non-ASCII base64, lone surrogates: all ValueErrors
         raise BadRequest("request body must be valid JSON") from None
     if len(raw) > MAX_BODY_BYTES:
         raise BadRequest(f"request body must be at most {MAX_BODY_BYTES} bytes")
