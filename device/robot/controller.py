@@ -9,11 +9,14 @@ applies commands and enforces the safety stops:
   therefore also caps a single command: the earlier of the two stops wins;
 * ``disconnect`` - the MQTT connection dropped;
 * ``shutdown``  - the application is stopping (SIGINT/SIGTERM);
-* ``command``   - a ``stop`` command.
+* ``command``   - a ``stop`` command (whatever else it carries: a stop is never refused);
+* ``invalid``   - a message on the action topic that the robot refused: not a valid command
+  (it might have been a stop the robot cannot read), or retained (a command is only ever
+  taken from a live message; a retained one is stale by definition).
 
 It also publishes telemetry every ``telemetry_interval_s`` while connected (and once on
-connecting). Invalid payloads are logged and ignored; nothing a message contains can
-raise out of the loop.
+connecting). Refused messages are logged and counted; nothing a message contains can raise
+out of the loop.
 """
 
 from __future__ import annotations
@@ -76,8 +79,8 @@ class Controller:
         self.finished = threading.Event()
 
     # --- inputs: safe from any thread -----------------------------------------------------
-    def on_message(self, topic: str, payload: bytes) -> None:
-        self._events.put(("message", (topic, payload), self._clock()))
+    def on_message(self, topic: str, payload: bytes, retained: bool = False) -> None:
+        self._events.put(("message", (topic, payload, retained), self._clock()))
 
     def on_connection(self, connected: bool) -> None:
         self._events.put(("connection", connected, self._clock()))
@@ -124,8 +127,8 @@ class Controller:
 
     def _handle(self, kind: str, value: Any, received: float) -> None:
         if kind == "message":
-            topic, payload = value
-            self._apply_message(topic, payload, received)
+            topic, payload, retained = value
+            self._apply_message(topic, payload, retained, received)
         elif kind == "connection":
             if not value:
                 if self._connected:
@@ -134,17 +137,21 @@ class Controller:
             self._connected = bool(value)
             self._next_telemetry = self._clock() if value else None
 
-    def _apply_message(self, topic: str, payload: bytes, received: float) -> None:
+    def _apply_message(self, topic: str, payload: bytes, retained: bool, received: float) -> None:
         if topic != self._action_topic:
             self.ignored_messages += 1
             log.warning("ignored a message on unexpected topic %r", topic)
             return
+        if retained:
+            self._refuse("a retained message is never a command", payload)
+            return
         try:
             command = parse_command(payload)
         except InvalidCommand as error:
-            self.ignored_messages += 1
-            log.warning("ignored command: %s (payload %r)", error, payload[:200])
+            self._refuse(str(error), payload)
             return
+        if command.ignored_fields:
+            log.warning("stop with invalid field(s) %s: stopping anyway", ", ".join(map(ascii, command.ignored_fields)))
         self._last_valid_at = received
         self.last_command = command.as_dict()
         self.last_command_time = self._wall()
@@ -166,6 +173,12 @@ class Controller:
         log.info("drive %s at %d%% for %d ms", command.action, speed, duration_ms)
         self.driver.drive(left, right)
         self._motion = _Motion(command=command, stop_at=stop_at)
+
+    def _refuse(self, reason: str, payload: bytes) -> None:
+        self.ignored_messages += 1
+        log.warning("refused a message on %s: %s (payload %r); stopping the motors", self._action_topic, reason,
+                    payload[:200])
+        self._halt("invalid")
 
     def _check_deadlines(self) -> None:
         now = self._clock()

@@ -10,8 +10,12 @@ One set of client options for every connection; only the transport differs:
 
 Client id = thing name (the IoT policy allows no other), clean sessions (a command queued
 while the robot was away must not drive it when it comes back), and the subscription is
-made again on every connection. The link reports "connected" to the application only
-once the subscription is granted, so the robot never looks ready without hearing commands.
+made again on every connection. The subscription asks the broker not to send retained
+messages (retain handling 2, "do not send"): a command retained on the topic would
+otherwise drive the robot the moment it connects. Each message is handed on with its
+retain flag, and the controller refuses any that still carries it. The link reports
+"connected" to the application only once the subscription is granted, so the robot never
+looks ready without hearing commands.
 """
 
 from __future__ import annotations
@@ -28,11 +32,13 @@ log = logging.getLogger(__name__)
 KEEP_ALIVE_S = 30
 MIN_RECONNECT_MS = 1_000
 MAX_RECONNECT_MS = 30_000
+# awscrt.mqtt5.RetainHandlingType member for the action subscription (a name: awscrt loads lazily).
+ACTION_RETAIN_HANDLING = "DONT_SEND"
 
 
 class MqttLink:
     def __init__(self, *, settings: BrokerSettings, client_id: str, subscribe_topic: str,
-                 on_message: Callable[[str, bytes], None], on_connection: Callable[[bool], None]) -> None:
+                 on_message: Callable[[str, bytes, bool], None], on_connection: Callable[[bool], None]) -> None:
         from awscrt import mqtt5
 
         self._mqtt5 = mqtt5
@@ -106,12 +112,13 @@ class MqttLink:
     def _received(self, data: Any) -> None:
         packet = data.publish_packet
         payload = packet.payload if isinstance(packet.payload, bytes) else bytes(packet.payload or b"")
-        self._on_message(packet.topic, payload)
+        self._on_message(packet.topic, payload, bool(packet.retain))
 
     def _connected(self, data: Any) -> None:
         log.info("connected; subscribing to %s", self._subscribe_topic)
-        future = self.client.subscribe(self._mqtt5.SubscribePacket(subscriptions=[
-            self._mqtt5.Subscription(topic_filter=self._subscribe_topic, qos=self._mqtt5.QoS.AT_LEAST_ONCE)]))
+        future = self.client.subscribe(self._mqtt5.SubscribePacket(subscriptions=[self._mqtt5.Subscription(
+            topic_filter=self._subscribe_topic, qos=self._mqtt5.QoS.AT_LEAST_ONCE,
+            retain_handling_type=getattr(self._mqtt5.RetainHandlingType, ACTION_RETAIN_HANDLING))]))
         future.add_done_callback(self._subscribe_done)
 
     def _subscribe_done(self, future: Any) -> None:

@@ -53,7 +53,6 @@ class ProvisioningError(RuntimeError):
 @dataclass(frozen=True)
 class Provisioned:
     certificate_id: str
-    certificate_arn: str
     directory: Path
     config: dict[str, Any]
 
@@ -195,7 +194,7 @@ def provision(stack_name: str, out_dir: Path, *, cloudformation: Any, iot: Any, 
         what = (f"certificate {certificate_id} could not be fully removed again ({'; '.join(failed)}): delete it "
                 "in the AWS IoT console" if failed else f"certificate {certificate_id} was removed again")
         raise ProvisioningError(f"could not {step}: {_describe(error)}; {what}") from error
-    return Provisioned(certificate_id=certificate_id, certificate_arn=arn, directory=out_dir, config=config)
+    return Provisioned(certificate_id=certificate_id, directory=out_dir, config=config)
 
 
 def _discard_staged(out_dir: Path) -> None:

@@ -225,9 +225,9 @@ class TestClient:
         self._client.subscribe(topic, qos=1)
         assert done.wait(5), f"no SUBACK for {topic}"
 
-    def publish(self, topic: str, payload: Any) -> None:
+    def publish(self, topic: str, payload: Any, *, retain: bool = False) -> None:
         data = payload if isinstance(payload, (bytes, str)) else json.dumps(payload)
-        self._client.publish(topic, data, qos=1).wait_for_publish(5)
+        self._client.publish(topic, data, qos=1, retain=retain).wait_for_publish(5)
 
     def wait_for(self, predicate: Callable[[list[tuple[str, bytes]]], bool], timeout: float = 5.0) -> bool:
         with self._changed:
@@ -313,15 +313,17 @@ class RunningRobot:
 def start_robot(mosquitto: Broker, tmp_path: Path) -> Iterator[Callable[..., RunningRobot]]:
     """Start the application in-process on the broker: the production code path, plaintext settings.
 
-    Keyword arguments replace or extend sections of :func:`robot_config_dict`.
+    ``thing_name`` defaults to a new unique one; other keyword arguments replace or extend
+    sections of :func:`robot_config_dict`.
     """
     from device.robot.app import RobotApp
     from device.robot.config import parse_config
 
     started: list[Any] = []
 
-    def start(**sections: Any) -> RunningRobot:
-        config = parse_config(robot_config_dict(mosquitto, new_thing_name(), **sections), base_dir=tmp_path)
+    def start(*, thing_name: str | None = None, **sections: Any) -> RunningRobot:
+        raw = robot_config_dict(mosquitto, thing_name or new_thing_name(), **sections)
+        config = parse_config(raw, base_dir=tmp_path)
         app = RobotApp(config=config)
         started.append(app)
         app.start()

@@ -1,5 +1,6 @@
 """One command language in three places: the API Gateway model (the exported JSON schema),
-the drive function's own check, and the robot's check. They must agree on every body."""
+the drive function's own check, and the robot's check. They must agree on every body, and
+the function and the robot on every text (duplicate fields, NaN, ...) and on its meaning."""
 
 from __future__ import annotations
 
@@ -60,3 +61,34 @@ def test_the_robot_accepts_exactly_what_the_drive_api_accepts(body):
 def test_the_robot_and_the_api_share_actions_and_bounds():
     assert (robot.ACTIONS, robot.SPEED_RANGE, robot.DURATION_MS_RANGE) == (
         api.ACTIONS, api.SPEED_RANGE, api.DURATION_MS_RANGE)
+
+
+# Raw JSON texts: field lists that may repeat a name, and number literals Python would accept.
+literals = st.one_of(values.map(json.dumps), st.sampled_from(["NaN", "Infinity", "-Infinity", "1e2", "-0", "1.0"]))
+texts = st.lists(st.tuples(st.sampled_from(["action", "speed", "duration_ms", "extra", "\\u0061ction"]), literals),
+                 max_size=4).map(lambda fields: "{" + ", ".join(f'"{name}": {value}' for name, value in fields) + "}")
+
+
+def _function_reads(text: str) -> dict | None:
+    try:
+        return api.parse_command(api.read_json_object(text)).payload()
+    except api.BadRequest:
+        return None
+
+
+def _robot_reads(text: str) -> dict | None:
+    try:
+        return robot.parse_command(text.encode()).as_dict()
+    except robot.InvalidCommand:
+        return None
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts)
+def test_the_robot_reads_every_text_exactly_as_the_drive_function_publishes_it(text):
+    assert _robot_reads(text) == _function_reads(text)
+
+
+def test_both_refuse_a_repeated_field_even_when_both_values_are_stop():
+    text = '{"action": "stop", "action": "stop"}'
+    assert _function_reads(text) is None and _robot_reads(text) is None

@@ -86,3 +86,73 @@ def test_a_late_loop_sends_one_telemetry_report_not_a_burst():
         thread.join(5)
     assert [r["state"] for r in reports] == ["running", "running", "stopping"]
     assert reports[1]["ignored_messages"] == 1
+
+
+def calls(loop: Controller) -> list[str]:
+    return [call for _, call, _ in loop.driver.calls]
+
+
+def test_a_retained_command_is_dropped_and_never_moves_the_motors():
+    loop = controller()
+    loop.on_message(TOPIC, command(action="forward", duration_ms=5000), retained=True)
+    loop.shutdown()
+
+    loop.run()
+
+    assert "drive" not in calls(loop)
+    assert loop.ignored_messages == 1
+    assert loop.last_command is None
+
+
+STOPS_WITH_BAD_FIELDS = [
+    {"action": "stop", "duration_ms": 0},
+    {"action": "stop", "speed": 101},
+    {"action": "stop", "speed": True},
+    {"action": "stop", "speed": None, "duration_ms": "soon"},
+    {"action": "stop", "target": "robot2"},
+]
+
+
+@pytest.mark.parametrize("stop", STOPS_WITH_BAD_FIELDS, ids=lambda body: json.dumps(body))
+def test_a_stop_stops_the_motors_whatever_else_it_carries(stop):
+    loop = controller()
+    loop.on_message(TOPIC, command(action="forward", duration_ms=10_000))
+    loop.on_message(TOPIC, json.dumps(stop).encode())
+    loop.shutdown()
+
+    loop.run()
+
+    assert calls(loop) == ["drive", "stop", "stop"]  # the stop command, then the shutdown
+    assert loop.last_command == {"action": "stop"}  # obeyed as a stop, not refused
+    assert loop.ignored_messages == 0
+
+
+UNREADABLE = {
+    "duplicate action": b'{"action": "stop", "action": "forward"}',
+    "duplicate action, escaped": b'{"action": "forward", "\\u0061ction": "forward"}',
+    "duplicate speed": b'{"action": "forward", "speed": 10, "speed": 100}',
+    "NaN": b'{"action": "forward", "speed": NaN}',
+    "Infinity": b'{"action": "stop", "duration_ms": Infinity}',
+    "nested too deeply": b'{"action": "stop", "x": ' + b"[" * 990,
+    "a thousand digits": b'{"action": "forward", "speed": ' + b"9" * 900 + b"}",
+    "a JSON array": b'[{"action": "stop"}]',
+    "Cyrillic s in stop": '{"action": "\u0455top"}'.encode(),
+    "fullwidth f in forward": '{"action": "\uff46orward"}'.encode(),
+    "zero-width space after stop": '{"action": "stop\u200b"}'.encode(),
+    "byte order mark": '\ufeff{"action": "stop"}'.encode(),
+    "not UTF-8": b'{"action": "stop\xff"}',
+}
+
+
+@pytest.mark.parametrize("payload", UNREADABLE.values(), ids=UNREADABLE.keys())
+def test_a_message_the_robot_cannot_accept_stops_the_motors_and_moves_nothing(payload):
+    loop = controller()
+    loop.on_message(TOPIC, command(action="forward", duration_ms=10_000))
+    loop.on_message(TOPIC, payload)
+    loop.shutdown()
+
+    loop.run()
+
+    assert calls(loop) == ["drive", "stop", "stop"]  # refused (it might have been a stop), then the shutdown
+    assert loop.ignored_messages == 1
+    assert loop.last_command == {"action": "forward", "duration_ms": 10_000}

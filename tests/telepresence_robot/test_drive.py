@@ -182,6 +182,7 @@ INVALID = {
     "not UTF-8 base64": rest_event(raw_body=base64.b64encode(b"\xff\xfe").decode(), base64_body=False) | {
         "isBase64Encoded": True},
     "invalid base64": rest_event(raw_body="%%%") | {"isBase64Encoded": True},
+    "base64 with non-ASCII characters": rest_event(raw_body="e3sn\u00e9") | {"isBase64Encoded": True},
     "JSON array": rest_event([{"action": "forward"}]),
     "JSON string": rest_event("forward"),
     "JSON null": rest_event(raw_body="null"),
@@ -207,7 +208,28 @@ INVALID = {
     "duration a fraction": rest_event({"action": "forward", "duration_ms": 100.5}),
     "duration negative": rest_event({"action": "forward", "duration_ms": -5}),
     "speed an object": rest_event({"action": "forward", "speed": {"value": 5}}),
-    "several extra fields": rest_event({"action": "stop", "speed": 5, "robot": "robot2", "topic": "robot2/action"}),
+    "several extra fields": rest_event({"action": "forward", "speed": 5, "robot": "robot2", "topic": "robot2/action"}),
+    "duplicate action": rest_event(raw_body='{"action": "stop", "action": "forward"}'),
+    "duplicate action, escaped": rest_event(raw_body='{"action": "forward", "\\u0061ction": "forward"}'),
+    "duplicate speed": rest_event(raw_body='{"action": "forward", "speed": 10, "speed": 100}'),
+    "duplicate in base64": rest_event(raw_body='{"action": "stop", "action": "left"}', base64_body=True),
+    "NaN": rest_event(raw_body='{"action": "forward", "speed": NaN}'),
+    "Infinity in a stop": rest_event(raw_body='{"action": "stop", "duration_ms": Infinity}'),
+    "-Infinity": rest_event(raw_body='{"action": "forward", "speed": -Infinity}'),
+    "nested too deeply": rest_event(raw_body='{"action": "stop", "x": ' + "[" * 990),
+    "nine hundred digits": rest_event(raw_body='{"action": "forward", "speed": ' + "9" * 900 + "}"),
+    "an exponent": rest_event(raw_body='{"action": "forward", "speed": 1e2}'),
+    "byte order mark": rest_event(raw_body='\ufeff{"action": "stop"}'),
+    "Cyrillic s in stop": rest_event({"action": "\u0455top"}),
+    "fullwidth f in forward": rest_event({"action": "\uff46orward"}),
+    "zero-width space after stop": rest_event({"action": "stop\u200b"}),
+    "NUL after stop": rest_event({"action": "stop\u0000"}),
+    "lone surrogate": rest_event(raw_body='{"action": "\\ud800"}'),
+    "Cyrillic a in the action field": rest_event({"\u0430ction": "forward"}),
+    "body already decoded to an object": rest_event() | {"body": {"action": "stop"}},
+    "body a list": rest_event() | {"body": [{"action": "stop"}]},
+    "body a number": rest_event() | {"body": 5},
+    "body a boolean": rest_event() | {"body": True},
 }
 
 
@@ -218,3 +240,64 @@ def test_an_invalid_body_is_refused_with_400_and_nothing_is_published(drive, eve
     assert headers["content-type"] == "application/json"
     assert isinstance(body["message"], str) and body["message"]
     assert drive.published() == []
+
+
+@pytest.mark.parametrize("body, field", [
+    ('{"action": "stop", "action": "forward"}', "action"),
+    ('{"action": "forward", "speed": 10, "speed": 100}', "speed"),
+    ('{"action": "forward", "\\u0061ction": "left"}', "action"),
+])
+def test_a_duplicate_field_is_refused_with_a_message_that_names_it(drive, body, field):
+    status, _, answer = drive.post(rest_event(raw_body=body))
+    assert status == 400
+    assert answer["message"] == f"request body has the field '{field}' more than once"
+    assert drive.published() == []
+
+
+STOPS_WITH_BAD_FIELDS = [
+    {"action": "stop", "duration_ms": 0},
+    {"action": "stop", "speed": 101},
+    {"action": "stop", "speed": True},
+    {"action": "stop", "speed": None, "duration_ms": "soon"},
+    {"action": "stop", "speed": 5, "robot": "robot2", "topic": "robot2/action"},
+]
+
+
+@pytest.mark.parametrize("body", STOPS_WITH_BAD_FIELDS, ids=lambda body: json.dumps(body))
+def test_a_stop_is_published_as_a_plain_stop_whatever_else_the_body_carries(drive, body):
+    status, _, answer = drive.post(rest_event(body))
+    assert status == 202
+    assert drive.published() == [(f"{ROBOT}/action", {"action": "stop"})]
+    assert answer["command"] == {"action": "stop"}
+    assert answer["ignored_fields"] == sorted(set(body) - {"action"})
+
+
+def test_a_plain_stop_is_answered_without_ignored_fields(drive):
+    _, _, answer = drive.post(rest_event({"action": "stop"}))
+    assert "ignored_fields" not in answer
+
+
+@pytest.mark.parametrize("event", [None, [], "{\"action\": \"stop\"}", 5],
+                         ids=["null", "a list", "a string", "a number"])
+def test_a_direct_invocation_with_an_event_that_is_not_an_object_gets_400(drive, event):
+    response = drive._handler.handler(event, FakeLambdaContext())
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"])["message"] == "the event must be an API Gateway proxy event (a JSON object)"
+    assert drive.published() == []
+
+
+def test_headers_that_are_not_an_object_are_ignored_for_cors(drive, monkeypatch):
+    monkeypatch.setenv("ALLOWED_ORIGINS", ORIGINS)
+    status, headers, _ = drive.post(rest_event({"action": "stop"}) | {"headers": ["Origin: https://evil.example.net"]})
+    assert status == 202
+    assert headers["access-control-allow-origin"] == "https://robot.example.com"
+
+
+def test_the_ignored_fields_of_a_stop_are_logged_in_a_form_any_log_stream_can_write(drive, monkeypatch):
+    warnings: list[tuple[str, dict]] = []
+    monkeypatch.setattr(drive._handler.logger, "warning", lambda message, extra: warnings.append((message, extra)))
+    status, _, answer = drive.post(rest_event(raw_body='{"action": "stop", "\\ud800": 1, "speed": 500}'))
+    assert status == 202 and answer["ignored_fields"] == ["speed", "\ud800"]
+    [(_, extra)] = warnings
+    assert extra["ignored_fields"] == ["speed", "\\ud800"]
+    json.dumps(extra, ensure_ascii=False).encode("utf-8")  # a lone surrogate here would make the line unwritable

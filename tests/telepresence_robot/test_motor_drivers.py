@@ -73,7 +73,7 @@ def test_the_motorkit_driver_releases_the_motors_on_close(motorkit):
 def test_a_missing_hardware_library_fails_only_when_its_driver_is_chosen(monkeypatch):
     monkeypatch.setitem(sys.modules, "explorerhat", None)  # import explorerhat -> ImportError
     assert isinstance(create_driver(MotorSettings(driver="simulated")), SimulatedDriver)
-    with pytest.raises(ImportError):
+    with pytest.raises(ImportError, match="explorerhat"):
         create_driver(MotorSettings(driver="explorerhat"))
 
 

@@ -136,6 +136,51 @@ def test_malformed_payloads_are_ignored_and_the_robot_keeps_working(start_robot,
     assert robot.app.healthy
 
 
+def test_a_retained_command_is_never_sent_to_the_robot_when_it_connects(start_robot, mqtt_client):
+    thing_name = new_thing_name()
+    mqtt_client.publish(f"{thing_name}/action", {"action": "forward", "speed": 90, "duration_ms": 5000}, retain=True)
+    robot = start_robot(thing_name=thing_name)
+    # A live command after the subscription: the broker would have sent the retained one before it.
+    mqtt_client.publish(robot.action_topic, {"action": "left", "speed": 20, "duration_ms": 2000})
+    assert robot.wait_for_calls(lambda calls: _drives(calls))
+    assert [c[2] for c in _drives(robot.calls())] == [pytest.approx((-0.2, 0.2))]
+    assert robot.app.controller.ignored_messages == 0  # not even delivered: the subscription asked the broker
+
+
+def test_a_retained_command_from_a_broker_that_sends_it_anyway_is_dropped(start_robot, mqtt_client, monkeypatch):
+    from device.robot import mqtt
+
+    # As if the broker ignored the subscription's retain handling.
+    monkeypatch.setattr(mqtt, "ACTION_RETAIN_HANDLING", "SEND_ON_SUBSCRIBE")
+    thing_name = new_thing_name()
+    mqtt_client.publish(f"{thing_name}/action", {"action": "forward", "speed": 90, "duration_ms": 5000}, retain=True)
+    robot = start_robot(thing_name=thing_name)
+    mqtt_client.publish(robot.action_topic, {"action": "left", "speed": 20, "duration_ms": 2000})
+    assert robot.wait_for_calls(lambda calls: _drives(calls))
+    assert [c[2] for c in _drives(robot.calls())] == [pytest.approx((-0.2, 0.2))]
+    assert robot.app.controller.ignored_messages == 1  # delivered with the retain flag, and refused
+
+
+def test_a_stop_with_an_out_of_range_field_stops_the_motors_at_once(start_robot, mqtt_client):
+    robot = start_robot(motors={"dead_man_ms": 5000})
+    mqtt_client.publish(robot.action_topic, {"action": "forward", "duration_ms": 10000})
+    assert robot.wait_for_calls(lambda calls: _drives(calls))
+    mqtt_client.publish(robot.action_topic, {"action": "stop", "duration_ms": 0})
+    assert robot.wait_for_calls(_stops_after_first_drive, timeout=2)
+    assert robot.app.controller.last_stop_reason == "command"
+
+
+def test_a_command_with_a_duplicate_field_stops_the_motors_and_drives_nothing(start_robot, mqtt_client):
+    robot = start_robot(motors={"dead_man_ms": 5000})
+    mqtt_client.publish(robot.action_topic, {"action": "left", "speed": 20, "duration_ms": 10000})
+    assert robot.wait_for_calls(lambda calls: _drives(calls))
+    mqtt_client.publish(robot.action_topic, b'{"action": "stop", "action": "forward", "speed": 100}')
+    assert robot.wait_for_calls(_stops_after_first_drive, timeout=2)
+    assert len(_drives(robot.calls())) == 1
+    assert robot.app.controller.last_stop_reason == "invalid"
+    assert robot.app.controller.ignored_messages == 1
+
+
 def _telemetry(messages, topic):
     return [json.loads(payload) for t, payload in messages if t == topic]
 

