@@ -21,11 +21,11 @@ _PROJECT_NODE_BIN = Path(__file__).resolve().parents[1] / "node_modules" / ".bin
 if (_PROJECT_NODE_BIN / "node").exists() and not os.environ.get("PATH", "").startswith(str(_PROJECT_NODE_BIN)):
     os.environ["PATH"] = f"{_PROJECT_NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 
-import aws_cdk as cdk
-import pytest
-from aws_cdk import assertions
+import aws_cdk as cdk  # noqa: E402 - after the environment above is set
+import pytest  # noqa: E402
+from aws_cdk import assertions  # noqa: E402
 
-from stacks.suite import build_suite
+from stacks.suite import build_suite  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

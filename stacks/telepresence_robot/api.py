@@ -17,6 +17,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from lambda_src.telepresence_robot.drive import logic as drive
+from stacks.common.json_schema import api_gateway_schema
 from stacks.common.lambda_function import PythonFunction
 from stacks.common.nag import acknowledge
 from stacks.common.rest_api import observed_rest_api
@@ -34,23 +35,9 @@ INVALID_COMMAND_MESSAGE = (
 
 
 def command_schema() -> apigw.JsonSchema:
-    """The request model: the same rules as ``drive.logic.COMMAND_SCHEMA`` (a test keeps them equal)."""
-    def bounded_integer(bounds: tuple[int, int]) -> apigw.JsonSchema:
-        return apigw.JsonSchema(type=apigw.JsonSchemaType.INTEGER, minimum=bounds[0], maximum=bounds[1])
-
-    return apigw.JsonSchema(
-        schema=apigw.JsonSchemaVersion.DRAFT4,
-        title=drive.COMMAND_SCHEMA["title"],
-        description=drive.COMMAND_SCHEMA["description"],
-        type=apigw.JsonSchemaType.OBJECT,
-        properties={
-            "action": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, enum=list(drive.ACTIONS)),
-            "speed": bounded_integer(drive.SPEED_RANGE),
-            "duration_ms": bounded_integer(drive.DURATION_MS_RANGE),
-        },
-        required=["action"],
-        additional_properties=False,
-    )
+    """The request model: ``drive.logic.COMMAND_SCHEMA`` itself, so the API and the function
+    can never disagree (a stop with any extra fields passes both)."""
+    return api_gateway_schema(drive.COMMAND_SCHEMA)
 
 
 class DriveApi(Construct):

@@ -11,6 +11,7 @@ from aws_cdk.assertions import Match, Template
 
 from stacks.common.config import ConfigError, ContextBlock
 from stacks.common.iot import CREDENTIAL_PROVIDER, DATA_ATS, IotEndpoint
+from stacks.common.json_schema import api_gateway_schema
 from stacks.common.nag import acknowledge_wildcard_resources, apply_quality_gates
 from stacks.common.rest_api import observed_rest_api
 from stacks.common.users import UserPoolSettings
@@ -130,3 +131,28 @@ def test_user_pool_defaults_point_at_the_local_web_app():
     settings = UserPoolSettings.read(ContextBlock("app", {}))
     assert settings.callback_urls == ("http://localhost:8080/callback",)
     assert settings.require_mfa and settings.plus_plan and settings.context_key == "app"
+
+
+# --- JSON Schema -> API Gateway model ----------------------------------------------------
+
+ROUND_TRIP_SCHEMA = {
+    "$schema": "http://json-schema.org/draft-04/schema#",
+    "title": "Sample", "type": "object", "additionalProperties": False, "required": ["kind"],
+    "properties": {
+        "kind": {"type": "string", "enum": ["a", "b"], "maxLength": 8, "pattern": "^[ab]$"},
+        "count": {"type": ["integer", "null"], "minimum": 0, "maximum": 9},
+        "tags": {"type": "array", "items": {"type": "string", "minLength": 1}, "maxItems": 3, "uniqueItems": True},
+    },
+    "anyOf": [{"properties": {"kind": {"enum": ["a"]}}}, {"required": ["count"]}],
+}
+
+
+def test_a_json_schema_becomes_an_api_gateway_model_that_synthesizes_back_to_itself():
+    def build(stack):
+        api = apigw.RestApi(stack, "Api")
+        api.root.add_method("ANY")
+        api.add_model("Sample", content_type="application/json", schema=api_gateway_schema(ROUND_TRIP_SCHEMA))
+
+    template = _synth(build, gates=False)
+    (model,) = template.find_resources("AWS::ApiGateway::Model").values()
+    assert model["Properties"]["Schema"] == ROUND_TRIP_SCHEMA

@@ -241,19 +241,11 @@ def test_post_publish_validates_the_body_against_the_command_model(template_json
     assert method["Integration"]["Type"] == "AWS_PROXY"
 
 
-# stacks/telepresence_robot/api.py still builds the model field by field, without the stop branch of
-# drive.COMMAND_SCHEMA; the change it needs is in the hardening report. Strict: these fail loudly once it is made.
-PENDING_MODEL_FROM_SCHEMA = pytest.mark.xfail(
-    strict=True, reason="api.py must build the request model from drive.logic.COMMAND_SCHEMA itself")
-
-
-@PENDING_MODEL_FROM_SCHEMA
 def test_the_command_model_is_the_drive_functions_own_schema(template_json):
     _, model = only(template_json, "AWS::ApiGateway::Model", Name="DriveCommand")
     assert model["Schema"] == drive.COMMAND_SCHEMA
 
 
-@PENDING_MODEL_FROM_SCHEMA
 def test_the_command_model_never_refuses_a_stop_and_bounds_every_other_command(template_json):
     _, model = only(template_json, "AWS::ApiGateway::Model", Name="DriveCommand")
     validator = jsonschema.Draft4Validator(model["Schema"])
