@@ -1,9 +1,11 @@
 """Shared fixtures: the suite is synthesized once per test session and shared by every test."""
 from __future__ import annotations
 
+import atexit
 import copy
 import json
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +37,19 @@ def project_context() -> dict[str, Any]:
     return copy.deepcopy(json.loads((ROOT / "cdk.json").read_text())["context"])
 
 
+_SYNTH_ROOT: list[Path] = []
+
+
+def _synth_root() -> Path:
+    """One temporary folder per test process for every cloud assembly it synthesizes,
+    removed when the process exits (each xdist worker has its own)."""
+    if not _SYNTH_ROOT:
+        root = Path(tempfile.mkdtemp(prefix="cdk-test-"))
+        atexit.register(shutil.rmtree, root, ignore_errors=True)
+        _SYNTH_ROOT.append(root)
+    return _SYNTH_ROOT[0]
+
+
 @dataclass
 class SynthesizedSuite:
     outdir: Path
@@ -57,7 +72,7 @@ def synth_suite(*, context: Mapping[str, Any] | None = None, environ: Mapping[st
     merged = {**project_context(), **(context or {})}
     if not bundling:
         merged["aws:cdk:bundling-stacks"] = []  # no pip runs; one test in tests/common bundles for real
-    outdir = Path(tempfile.mkdtemp(prefix="cdk-test-"))
+    outdir = Path(tempfile.mkdtemp(prefix="synth-", dir=_synth_root()))
     app = cdk.App(context=merged, outdir=str(outdir))
     stacks = build_suite(app, environ or {})
     app.synth()

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from stacks.common.config import ConfigError
 from stacks.common.rest_api import ENDPOINT_ACCESS_MODE, TLS_SECURITY_POLICY
-from tests.conftest import project_context, synth_suite
+from tests.conftest import ROOT, project_context, synth_suite
 
 ACCOUNT_STACK = "ApiGatewayAccount"
 
@@ -110,3 +113,11 @@ def test_deletion_protection_is_on_exactly_when_data_is_retained(suite, destroya
                     assert protected(resource) == retained, (name, resource["Type"])
                     checked += 1
     assert checked >= 8
+
+
+def test_synthesized_assemblies_are_removed_when_the_test_process_ends():
+    script = ("from tests.conftest import _synth_root; root = _synth_root(); "
+              "(root / 'synth-x').mkdir(); print(root)")
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    root = Path(result.stdout.strip())
+    assert root.name.startswith("cdk-test-") and not root.exists()

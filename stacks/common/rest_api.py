@@ -6,10 +6,14 @@ from typing import Mapping
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
-from constructs import Construct
+from aws_cdk import aws_cognito as cognito
+from constructs import Construct, IConstruct
 
 from stacks.common.api_logging import ApiAccessLog, ApiFlavor
+from stacks.common.nag import acknowledge
 from stacks.common.waf import RegionalApiFirewall
+
+JSON = "application/json"
 
 # TLS 1.3 and 1.2 only (hybrid post-quantum key exchange), never TLS 1.0 as the default
 # endpoint policy allows. An enhanced policy needs an endpoint access mode: STRICT refuses
@@ -61,3 +65,35 @@ def observed_rest_api(scope: Construct, *, api_name: str, description: str, stag
     firewall = RegionalApiFirewall(scope, "Firewall", stage_arn=api.deployment_stage.stage_arn,
                                    requests_per_ip_per_5_min=waf_requests_per_ip_per_5_min)
     return ObservedRestApi(api=api, access_log=access_log, firewall=firewall)
+
+
+def cognito_authorizer(scope: Construct, user_pool: cognito.IUserPool) -> apigw.CognitoUserPoolsAuthorizer:
+    """The user pool's tokens in ``Authorization`` (API Gateway rejects a missing one with 401)."""
+    return apigw.CognitoUserPoolsAuthorizer(scope, "Authorizer", cognito_user_pools=[user_pool],
+                                            identity_source=apigw.IdentitySource.header("Authorization"))
+
+
+def body_validator(api: apigw.RestApi) -> apigw.RequestValidator:
+    """Validates the body against the method's model, and its required parameters."""
+    return api.add_request_validator("BodyValidator", validate_request_body=True, validate_request_parameters=True)
+
+
+def cors_gateway_responses(api: apigw.RestApi, *, primary_origin: str, bad_request_body: str) -> None:
+    """Errors API Gateway answers itself (validation, auth, throttling) carry CORS headers too,
+    so a browser can read them; ``bad_request_body`` is the JSON of a body that fails the model."""
+    headers = {"Access-Control-Allow-Origin": f"'{primary_origin}'", "Vary": "'Origin'"}
+    api.add_gateway_response("BadRequestBody", type=apigw.ResponseType.BAD_REQUEST_BODY, status_code="400",
+                             response_headers=headers, templates={JSON: bad_request_body})
+    for name, response_type in (("Default4xx", apigw.ResponseType.DEFAULT_4_XX),
+                                ("Default5xx", apigw.ResponseType.DEFAULT_5_XX)):
+        api.add_gateway_response(name, type=response_type, response_headers=headers,
+                                 templates={JSON: '{"message": $context.error.messageString}'})
+
+
+def acknowledge_unauthenticated(method: IConstruct, reason: str) -> None:
+    """A method without an authorizer on purpose (public redirects, CORS preflight)."""
+    acknowledge(method, "AwsSolutions-APIG4", f"No authorizer on purpose: {reason}.")
+    acknowledge(method, "AwsSolutions-COG4", f"No Cognito authorizer on purpose: {reason}.")
+
+
+PREFLIGHT_REASON = "CORS preflight requests never carry credentials, so the OPTIONS mock answers without one"

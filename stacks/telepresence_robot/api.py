@@ -19,12 +19,18 @@ from constructs import Construct
 from lambda_src.telepresence_robot.drive import logic as drive
 from stacks.common.json_schema import api_gateway_schema
 from stacks.common.lambda_function import PythonFunction
-from stacks.common.nag import acknowledge
-from stacks.common.rest_api import observed_rest_api
+from stacks.common.rest_api import (
+    JSON,
+    PREFLIGHT_REASON,
+    acknowledge_unauthenticated,
+    body_validator,
+    cognito_authorizer,
+    cors_gateway_responses,
+    observed_rest_api,
+)
 from stacks.telepresence_robot.config import TelepresenceRobotConfig
 
 FUNCTION_DIR = Path(__file__).resolve().parents[2] / "lambda_src" / "telepresence_robot" / "drive"
-JSON = "application/json"
 STAGE_NAME = "prod"
 PUBLISH_PATH = "publish"
 
@@ -61,14 +67,14 @@ class DriveApi(Construct):
             log_retention_days=config.observability.log_retention_days,
             waf_requests_per_ip_per_5_min=config.waf_requests_per_ip_per_5_min)
         self.api, self.access_log, self.firewall = rest.api, rest.access_log, rest.firewall
-        self.authorizer = apigw.CognitoUserPoolsAuthorizer(
-            self, "Authorizer", cognito_user_pools=[user_pool],
-            identity_source=apigw.IdentitySource.header("Authorization"))
-        self.validator = self.api.add_request_validator(
-            "BodyValidator", validate_request_body=True, validate_request_parameters=True)
+        self.authorizer = cognito_authorizer(self, user_pool)
+        self.validator = body_validator(self.api)
         self.command_model = self.api.add_model(
             "DriveCommandModel", content_type=JSON, model_name="DriveCommand", schema=command_schema())
-        self._gateway_responses(config.primary_origin)
+        # Gateway response templates are not VTL: $context.error.validationErrorString would be
+        # pasted in raw and its quotes would break the JSON, so the message is a fixed one.
+        cors_gateway_responses(self.api, primary_origin=config.primary_origin,
+                               bad_request_body=json.dumps({"message": INVALID_COMMAND_MESSAGE}))
 
         publish = self.api.root.add_resource(PUBLISH_PATH)
         self.publish_method = publish.add_method(
@@ -78,21 +84,5 @@ class DriveApi(Construct):
         self.preflight = publish.add_cors_preflight(
             allow_origins=list(config.allowed_origins), allow_methods=["POST", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type"], max_age=cdk.Duration.minutes(10), status_code=204)
-        reason = "CORS preflight requests never carry credentials, so the OPTIONS mock answers without one"
-        acknowledge(self.preflight, "AwsSolutions-APIG4", f"No authorizer on purpose: {reason}.")
-        acknowledge(self.preflight, "AwsSolutions-COG4", f"No Cognito authorizer on purpose: {reason}.")
+        acknowledge_unauthenticated(self.preflight, PREFLIGHT_REASON)
         self.publish_url = self.api.url_for_path(f"/{PUBLISH_PATH}")
-
-    def _gateway_responses(self, primary_origin: str) -> None:
-        """Errors API Gateway answers itself (validation, auth, throttling) carry CORS headers too."""
-        headers = {"Access-Control-Allow-Origin": f"'{primary_origin}'", "Vary": "'Origin'"}
-        # Gateway response templates are not VTL: $context.error.validationErrorString would be
-        # pasted in raw and its quotes would break the JSON, so the message is a fixed one.
-        self.api.add_gateway_response(
-            "BadRequestBody", type=apigw.ResponseType.BAD_REQUEST_BODY, status_code="400",
-            response_headers=headers, templates={JSON: json.dumps({"message": INVALID_COMMAND_MESSAGE})})
-        for name, response_type in (("Default4xx", apigw.ResponseType.DEFAULT_4_XX),
-                                    ("Default5xx", apigw.ResponseType.DEFAULT_5_XX)):
-            self.api.add_gateway_response(
-                name, type=response_type, response_headers=headers,
-                templates={JSON: '{"message": $context.error.messageString}'})

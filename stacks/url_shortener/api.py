@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
@@ -11,13 +12,19 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks.common.mapping_templates import load_mapping_template
-from stacks.common.nag import acknowledge
-from stacks.common.rest_api import observed_rest_api
+from stacks.common.rest_api import (
+    JSON,
+    PREFLIGHT_REASON,
+    acknowledge_unauthenticated,
+    body_validator,
+    cognito_authorizer,
+    cors_gateway_responses,
+    observed_rest_api,
+)
 from stacks.url_shortener.config import UrlShortenerConfig
 from stacks.url_shortener.storage import LinkTable
 
 VTL_DIR = Path(__file__).parent / "vtl"
-JSON = "application/json"
 
 # Short ids are path segments: a safe slug, never the /app resource's own name.
 LINK_ID_PATTERN = r"^(?!app$)[A-Za-z0-9_-]{1,64}$"
@@ -28,6 +35,23 @@ URL_MAX_LENGTH = 2048
 
 _CORS_REQUEST_HEADERS = "'authorization,content-type'"
 _CORS_MAX_AGE = "'600'"
+
+
+@dataclass(frozen=True)
+class _LinkRoute:
+    """One ``/app`` route: which DynamoDB action it maps to and what its answers mean."""
+    resource: apigw.IResource
+    http_method: str
+    action: str
+    request_template: str
+    success: str
+    success_template: str
+    condition_failed_status: str
+    condition_failed_message: str
+    model: apigw.IModel | None = None
+    template_values: Mapping[str, str] = field(default_factory=dict)
+    path_parameters: tuple[str, ...] = ()
+    query_parameters: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,24 +83,33 @@ class ShortenerApi(Construct):
                 throttling_burst_limit=throttle.redirect_burst_limit)})
         self.api, self.access_log, self.firewall = rest.api, rest.access_log, rest.firewall
         self.read_role, self.write_role = self._integration_roles()
-        self.authorizer = apigw.CognitoUserPoolsAuthorizer(
-            self, "Authorizer", cognito_user_pools=[user_pool],
-            identity_source=apigw.IdentitySource.header("Authorization"))
+        self.authorizer = cognito_authorizer(self, user_pool)
         self.params_validator = self.api.add_request_validator(
             "ParamsValidator", validate_request_parameters=True, validate_request_body=False)
-        self.body_validator = self.api.add_request_validator(
-            "BodyValidator", validate_request_parameters=True, validate_request_body=True)
+        self.body_validator = body_validator(self.api)
         self.create_link_model, self.update_link_model = self._models()
-        self._gateway_responses()
+        cors_gateway_responses(
+            self.api, primary_origin=self.primary_origin,
+            bad_request_body='{"message": "Invalid request body: $context.error.validationErrorString"}')
 
         link = self.api.root.add_resource("{linkId}")
         app = self.api.root.add_resource("app")
         app_link = app.add_resource("{linkId}")
         self._redirect_method(link)
-        self._list_method(app)
-        self._create_method(app)
-        self._update_method(app_link)
-        self._delete_method(app_link)
+        owner_index = {"OwnerIndexName": LinkTable.OWNER_INDEX, "PageSize": str(config.page_size)}
+        no_link = "You have no link with this id"
+        for route in (
+            _LinkRoute(app, "GET", "Query", "list-request.vtl", "200", "list-response.vtl", "400",
+                       "The request could not be processed", template_values=owner_index,
+                       query_parameters=("next",)),
+            _LinkRoute(app, "POST", "UpdateItem", "create-request.vtl", "201", "link-response.vtl", "409",
+                       "A link with this id already exists", model=self.create_link_model),
+            _LinkRoute(app_link, "PUT", "UpdateItem", "update-request.vtl", "200", "link-response.vtl", "404",
+                       no_link, model=self.update_link_model, path_parameters=("linkId",)),
+            _LinkRoute(app_link, "DELETE", "DeleteItem", "delete-request.vtl", "204", "empty-response.vtl", "404",
+                       no_link, path_parameters=("linkId",)),
+        ):
+            self._link_method(route)
         self._preflight(app, "'GET,POST,OPTIONS'")
         self._preflight(app_link, "'PUT,DELETE,OPTIONS'")
 
@@ -129,19 +162,6 @@ class ShortenerApi(Construct):
                                         properties={"id": link_id, "url": url}, additional_properties=False))
         return create, update
 
-    def _gateway_responses(self) -> None:
-        """Errors API Gateway answers itself (validation, auth, throttling) carry CORS too."""
-        headers = {"Access-Control-Allow-Origin": f"'{self.primary_origin}'", "Vary": "'Origin'"}
-        self.api.add_gateway_response(
-            "BadRequestBody", type=apigw.ResponseType.BAD_REQUEST_BODY, status_code="400",
-            response_headers=headers,
-            templates={JSON: '{"message": "Invalid request body: $context.error.validationErrorString"}'})
-        for name, response_type in (("Default4xx", apigw.ResponseType.DEFAULT_4_XX),
-                                    ("Default5xx", apigw.ResponseType.DEFAULT_5_XX)):
-            self.api.add_gateway_response(
-                name, type=response_type, response_headers=headers,
-                templates={JSON: '{"message": $context.error.messageString}'})
-
     # -- methods -------------------------------------------------------------------------
 
     def _integration(self, *, action: str, role: iam.Role, request_template: str,
@@ -183,18 +203,6 @@ class ShortenerApi(Construct):
                                      response_parameters={f"method.response.header.{h}": True for h in headers})
                 for status in statuses]
 
-    def _authorized(self, resource: apigw.IResource, http_method: str, integration: apigw.Integration, *,
-                    statuses: list[str], validator: apigw.IRequestValidator,
-                    request_parameters: dict[str, bool] | None = None,
-                    model: apigw.IModel | None = None) -> apigw.Method:
-        return resource.add_method(
-            http_method, integration,
-            authorization_type=apigw.AuthorizationType.COGNITO, authorizer=self.authorizer,
-            request_validator=validator, request_parameters=request_parameters,
-            request_models={JSON: model} if model else None,
-            method_responses=self._method_responses(
-                statuses, ["Access-Control-Allow-Origin", "Vary", "Cache-Control"]))
-
     def _redirect_method(self, link: apigw.IResource) -> None:
         cache = f"'max-age={self._config.redirect_cache_seconds}'"
         not_found = self._config.not_found_url
@@ -215,52 +223,28 @@ class ShortenerApi(Construct):
             "GET", integration, request_validator=self.params_validator,
             request_parameters={"method.request.path.linkId": True},
             method_responses=self._method_responses(["301", "302", "500", "503"], ["Location", "Cache-Control"]))
-        self._acknowledge_public(method, "short links are public by design: anyone holding the link is "
-                                         "redirected without signing in")
+        acknowledge_unauthenticated(method, "short links are public by design: anyone holding the link is "
+                                            "redirected without signing in")
 
-    def _list_method(self, app: apigw.IResource) -> None:
+    def _link_method(self, route: _LinkRoute) -> apigw.Method:
+        """A signed-in caller's route over their own links: one DynamoDB action, its answers."""
         integration = self._integration(
-            action="Query", role=self.read_role,
-            request_template=self._request_template(
-                "list-request.vtl", OwnerIndexName=LinkTable.OWNER_INDEX, PageSize=str(self._config.page_size)),
-            responses=self._api_responses(success="200", success_template="list-response.vtl",
-                                          condition_failed_status="400",
-                                          condition_failed_message="The request could not be processed"))
-        self._authorized(app, "GET", integration, statuses=["200", "400", "500", "503"],
-                         validator=self.params_validator,
-                         request_parameters={"method.request.querystring.next": False})
-
-    def _create_method(self, app: apigw.IResource) -> None:
-        integration = self._integration(
-            action="UpdateItem", role=self.write_role,
-            request_template=self._request_template("create-request.vtl"),
-            responses=self._api_responses(success="201", success_template="link-response.vtl",
-                                          condition_failed_status="409",
-                                          condition_failed_message="A link with this id already exists"))
-        self._authorized(app, "POST", integration, statuses=["201", "400", "409", "500", "503"],
-                         validator=self.body_validator, model=self.create_link_model)
-
-    def _update_method(self, app_link: apigw.IResource) -> None:
-        integration = self._integration(
-            action="UpdateItem", role=self.write_role,
-            request_template=self._request_template("update-request.vtl"),
-            responses=self._api_responses(success="200", success_template="link-response.vtl",
-                                          condition_failed_status="404",
-                                          condition_failed_message="You have no link with this id"))
-        self._authorized(app_link, "PUT", integration, statuses=["200", "400", "404", "500", "503"],
-                         validator=self.body_validator, model=self.update_link_model,
-                         request_parameters={"method.request.path.linkId": True})
-
-    def _delete_method(self, app_link: apigw.IResource) -> None:
-        integration = self._integration(
-            action="DeleteItem", role=self.write_role,
-            request_template=self._request_template("delete-request.vtl"),
-            responses=self._api_responses(success="204", success_template="empty-response.vtl",
-                                          condition_failed_status="404",
-                                          condition_failed_message="You have no link with this id"))
-        self._authorized(app_link, "DELETE", integration, statuses=["204", "400", "404", "500", "503"],
-                         validator=self.params_validator,
-                         request_parameters={"method.request.path.linkId": True})
+            action=route.action, role=self.read_role if route.action == "Query" else self.write_role,
+            request_template=self._request_template(route.request_template, **route.template_values),
+            responses=self._api_responses(success=route.success, success_template=route.success_template,
+                                          condition_failed_status=route.condition_failed_status,
+                                          condition_failed_message=route.condition_failed_message))
+        parameters = {**{f"method.request.path.{name}": True for name in route.path_parameters},
+                      **{f"method.request.querystring.{name}": False for name in route.query_parameters}}
+        statuses = list(dict.fromkeys([route.success, "400", route.condition_failed_status, "500", "503"]))
+        return route.resource.add_method(
+            route.http_method, integration,
+            authorization_type=apigw.AuthorizationType.COGNITO, authorizer=self.authorizer,
+            request_validator=self.body_validator if route.model else self.params_validator,
+            request_parameters=parameters or None,
+            request_models={JSON: route.model} if route.model else None,
+            method_responses=self._method_responses(
+                statuses, ["Access-Control-Allow-Origin", "Vary", "Cache-Control"]))
 
     def _preflight(self, resource: apigw.IResource, methods: str) -> None:
         headers = {
@@ -280,10 +264,5 @@ class ShortenerApi(Construct):
             "OPTIONS", integration,
             method_responses=[apigw.MethodResponse(
                 status_code="204", response_parameters={name: True for name in headers})])
-        self._acknowledge_public(method, "CORS preflight requests never carry credentials, so the "
-                                         "OPTIONS mock must answer without authorization")
+        acknowledge_unauthenticated(method, PREFLIGHT_REASON)
 
-    @staticmethod
-    def _acknowledge_public(method: apigw.Method, reason: str) -> None:
-        acknowledge(method, "AwsSolutions-APIG4", f"No authorizer on purpose: {reason}.")
-        acknowledge(method, "AwsSolutions-COG4", f"No Cognito authorizer on purpose: {reason}.")
