@@ -15,7 +15,7 @@ export AWS_CDK_NOTICES := false
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: install synth lint lock test bench clean
+.PHONY: install synth lint lock test bench deploy clean
 
 install: $(PY_STAMP) $(NODE_STAMP)
 
@@ -55,6 +55,12 @@ test: install
 ## Every benchmark: synth wall time (suite vs an empty app), Ask Around Me radius search cost.
 bench: install
 	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script; done
+
+## Deploy stacks with your AWS credentials: make deploy STACKS="UrlShortener UrlShortenerEdgeMonitoring" REGION=eu-west-1
+## (each region bootstrapped once: npx cdk bootstrap aws://<account>/<region>).
+deploy: install
+	@test -n "$(STACKS)" || { echo 'make deploy needs STACKS="<stack> ...", e.g. STACKS=AskAroundMe (see `npx cdk ls`)' >&2; exit 2; }
+	cdk deploy $(if $(REGION),-c region=$(REGION)) $(STACKS)
 
 clean:
 	rm -rf cdk.out .pytest_cache .cache $(VENV) node_modules
