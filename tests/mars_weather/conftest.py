@@ -29,6 +29,11 @@ LATEST_SOL = 4500
 
 # --- the fake NASA ---------------------------------------------------------------------
 
+# A misbehaving route gives up by itself after this long (or when the test ends), so a
+# client that does not enforce its deadline makes its test fail instead of hang.
+MISBEHAVIOUR_SECONDS = 12.0
+
+
 @dataclass
 class Route:
     path: str
@@ -37,6 +42,12 @@ class Route:
     body: bytes = b""
     content_type: str = "application/json"
     delay: float = 0.0
+    # How the answer misbehaves: "trickle" (the body, one byte per trickle_seconds),
+    # "trickle_headers" (the status line and headers the same way), "hang" (headers, then
+    # nothing), "endless" (a body without end, as fast as the client reads it).
+    behaviour: str | None = None
+    trickle_seconds: float = 0.05
+    redirect_to: str | None = None
 
 
 @dataclass
@@ -51,6 +62,8 @@ class FakeNasa:
     routes: list[Route] = field(default_factory=list)
     seen: list[Seen] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Set when a test ends: misbehaving answers still running stop.
+    released: threading.Event = field(default_factory=threading.Event)
 
     def reset(self) -> None:
         with self.lock:
@@ -59,12 +72,21 @@ class FakeNasa:
 
     def route(self, path: str, *, match: dict[str, Any] | None = None, json_body: Any = None,
               body: bytes | None = None, status: int = 200, content_type: str = "application/json",
-              delay: float = 0.0) -> None:
+              delay: float = 0.0, behaviour: str | None = None, trickle_seconds: float = 0.05,
+              redirect_to: str | None = None) -> None:
         """Answer GETs of ``path`` whose query holds ``match``; later routes win."""
         payload = body if body is not None else json.dumps(json_body).encode()
         with self.lock:
             self.routes.insert(0, Route(path, {k: str(v) for k, v in (match or {}).items()}, status, payload,
-                                        content_type, delay))
+                                        content_type, delay, behaviour, trickle_seconds, redirect_to))
+
+    def redirect_chain(self, first: str, *, hops: int, delay: float, final: Route | None = None) -> None:
+        """``first`` -> ``first``/1 -> ... -> ``first``/``hops``, each hop answering after ``delay``."""
+        paths = [first] + [f"{first.rstrip('/')}/{hop}" for hop in range(1, hops + 1)]
+        for here, there in zip(paths[:-1], paths[1:], strict=True):
+            self.route(here, status=302, body=b"", delay=delay, redirect_to=self.url(there))
+        if final is not None:
+            self.route(paths[-1], body=final.body, content_type=final.content_type)
 
     def find(self, path: str, query: dict[str, str]) -> Route | None:
         with self.lock:
@@ -100,13 +122,50 @@ def _handler_for(nasa: FakeNasa) -> type[BaseHTTPRequestHandler]:
             if route.delay:
                 time.sleep(route.delay)
             try:
-                self.send_response(route.status)
-                self.send_header("Content-Type", route.content_type)
-                self.send_header("Content-Length", str(len(route.body)))
-                self.end_headers()
-                self.wfile.write(route.body)
+                self._answer(route)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (a timeout test): nothing to answer
+
+        def _answer(self, route: Route) -> None:
+            if route.behaviour == "trickle_headers":
+                # Headers long enough that trickling them outlasts MISBEHAVIOUR_SECONDS.
+                padding = "p" * int(MISBEHAVIOUR_SECONDS / route.trickle_seconds)
+                head = (f"HTTP/1.1 {route.status} OK\r\nContent-Type: {route.content_type}\r\n"
+                        f"X-Padding: {padding}\r\nContent-Length: {len(route.body)}\r\n\r\n").encode()
+                self._trickle(head, route.trickle_seconds)
+                self.close_connection = True
+                return
+            self.send_response(route.status)
+            self.send_header("Content-Type", route.content_type)
+            if route.redirect_to:
+                self.send_header("Location", route.redirect_to)
+            if route.behaviour == "endless":
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            else:
+                self.send_header("Content-Length", str(len(route.body)))
+            self.end_headers()
+            self.wfile.flush()
+            if route.behaviour == "trickle":
+                self._trickle(route.body, route.trickle_seconds)
+            elif route.behaviour == "hang":
+                nasa.released.wait(MISBEHAVIOUR_SECONDS)
+            elif route.behaviour == "endless":
+                block = b"x" * 16384
+                ends = time.monotonic() + MISBEHAVIOUR_SECONDS
+                while time.monotonic() < ends and not nasa.released.is_set():
+                    self.wfile.write(block)
+            else:
+                self.wfile.write(route.body)
+
+        def _trickle(self, data: bytes, interval: float) -> None:
+            ends = time.monotonic() + MISBEHAVIOUR_SECONDS
+            for index in range(len(data)):
+                if time.monotonic() >= ends or nasa.released.is_set():
+                    return
+                self.wfile.write(data[index:index + 1])
+                self.wfile.flush()
+                time.sleep(interval)
 
         def log_message(self, *args: Any) -> None:
             pass
@@ -114,11 +173,17 @@ def _handler_for(nasa: FakeNasa) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _FakeNasaServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that gave up mid-answer (the deadline tests) is not an error here
+
+
 @pytest.fixture(scope="session")
 def _nasa_server():
     nasa = FakeNasa()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(nasa))
-    server.daemon_threads = True
+    server = _FakeNasaServer(("127.0.0.1", 0), _handler_for(nasa))
     nasa.base_url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -130,7 +195,9 @@ def _nasa_server():
 @pytest.fixture
 def nasa(_nasa_server: FakeNasa) -> FakeNasa:
     _nasa_server.reset()
+    _nasa_server.released.clear()
     yield _nasa_server
+    _nasa_server.released.set()
     _nasa_server.reset()
 
 

@@ -98,12 +98,14 @@ class Weather:
 
 class PhotoSource(Protocol):
     name: str
+    what: str
 
     def latest(self, upstream: Upstream, *, max_days_back: int, today: date) -> Photo: ...
 
 
 class WeatherSource(Protocol):
     name: str
+    what: str
 
     def latest(self, upstream: Upstream) -> Weather: ...
 
