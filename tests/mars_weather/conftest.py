@@ -210,10 +210,46 @@ PHOTO_PATH = "/msl-raw-images/proj/msl/redops/ods/surface/sol/04500/opgs/edr/nca
 
 def curiosity_item(sol: int, url: str, *, instrument: str = "NAV_LEFT_B", sample_type: str = "full",
                    date_taken: str = "2025-05-31T10:11:12.000Z") -> dict[str, Any]:
-    return {"id": 1000 + sol, "imageid": f"NLB_{sol}", "sol": sol, "instrument": instrument,
-            "url": url, "https_url": url, "date_taken": date_taken, "sample_type": sample_type,
-            "is_thumbnail": sample_type == "thumbnail", "image_credit": "NASA/JPL-Caltech",
-            "title": f"Sol {sol}: {instrument}"}
+    """One item of ``/api/v1/raw_image_items/`` as the feed sends it: every field at the top
+    level except the frame type, which sits under ``extended`` (no top-level ``sample_type``)."""
+    item_id = 1_500_000 + sol
+    return {
+        "id": item_id, "camera_vector": None, "site": 119, "imageid": f"NLB_{sol}_0813038955EDR_F1190000NCAM00100M_",
+        "subframe_rect": "(1,1,1024,1024)", "sol": sol, "scale_factor": 1, "camera_model_component_list": None,
+        "instrument": instrument, "url": url, "spacecraft_clock": 813038955.646, "attitude": None,
+        "camera_position": None, "camera_model_type": None, "drive": 1344, "xyz": "(-14.4449,44.2653,2.908)",
+        "created_at": "2025-05-31T11:13:30.000Z", "updated_at": "2025-05-31T11:35:06.000Z", "mission": "msl",
+        "extended": {"lmst": f"Sol-0{sol}M10:40:32.355", "bucket": "msl-raws", "mast_az": "346.566",
+                     "mast_el": "-44.9492", "url_list": url, "contributor": "Team MSLICE", "filter_name": None,
+                     "sample_type": sample_type},
+        "date_taken": date_taken, "date_received": "2025-05-31T11:12:08.000Z", "instrument_sort": 4,
+        "sample_type_sort": 1 if sample_type == "full" else 999, "is_thumbnail": sample_type == "thumbnail",
+        "title": f"Sol {sol}: {instrument}", "description": "This image was taken by Curiosity.",
+        "link": f"/raw_images/{item_id}", "image_credit": "NASA/JPL-Caltech", "https_url": url,
+    }
+
+
+def perseverance_image(sol: int, url: str, *, instrument: str = "NAVCAM_LEFT",
+                       sample_type: str = "Full") -> dict[str, Any]:
+    """One entry of the RSS API's ``raw_images`` feed (``category=mars2020``) as the feed sends it:
+    ``sample_type`` at the top level and capitalised, the camera and the file URLs nested."""
+    imageid = f"NLF_{sol:04d}_0813073669_097ECM_N0790000NCAM00500_01_295J"
+    return {
+        "extended": {"mastAz": "-156.098", "mastEl": "-10.1652", "sclk": "813073669.716", "scaleFactor": "1",
+                     "xyz": "(35.4362,22.5714,-9.46445)", "subframeRect": "(1,1,1280,960)",
+                     "dimension": "(1280,960)"},
+        "sol": sol, "attitude": "(0.953,-0.077,0.090,0.278)", "imageid": imageid,
+        "camera": {"filter_name": "UNK", "camera_vector": "(-0.684,-0.718,0.123)",
+                   "camera_model_component_list": "(1.0,0.6,-1.9);(0.18,0.98,-0.01)",
+                   "camera_position": "(0.766,0.311,-1.97)", "instrument": instrument,
+                   "camera_model_type": "CAHVORE"},
+        "caption": "NASA's Mars Perseverance rover acquired this image.", "sample_type": sample_type,
+        "date_taken_mars": f"Sol-{sol:05d}M15:18:15.000", "credit": "NASA/JPL-Caltech",
+        "date_taken_utc": "2025-06-01T08:00:00.000", "json_link": f"https://mars.nasa.gov/rss/api/?id={imageid}",
+        "link": f"https://mars.nasa.gov/mars2020/multimedia/raw-images/{imageid}", "drive": "1204",
+        "title": f"Mars Perseverance Sol {sol}: {instrument}", "site": 79, "date_received": "2025-06-01T13:35:54Z",
+        "image_files": {"small": url, "medium": url, "large": url, "full_res": url},
+    }
 
 
 def rems_sol(sol: int, **overrides: Any) -> dict[str, Any]:
@@ -249,7 +285,7 @@ class NasaScenario:
 
     def curiosity_sol(self, sol: int, items: list[dict[str, Any]]) -> None:
         self.nasa.route(MSL_RAW_PATH, match={"condition_2": f"{sol}:sol:gte"},
-                        json_body={"items": items, "more": False, "total": len(items), "page": 0})
+                        json_body={"items": items, "more": False, "total": len(items), "page": 0, "per_page": 100})
 
     def photo(self, path: str = PHOTO_PATH, data: bytes | None = None) -> str:
         self.nasa.route(path, body=data if data is not None else jpeg_bytes(), content_type="image/jpeg")
