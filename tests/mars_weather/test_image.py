@@ -9,14 +9,17 @@ the colour count at offset 46 (0 means 2^bpp); the palette as 4-byte BGRX entrie
 """
 from __future__ import annotations
 
+import ast
 import io
 import struct
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from lambda_src.mars_weather.display_data import image
 from lambda_src.mars_weather.display_data.image import MAX_BMP_BYTES, ImageConversionError, to_display_bmp
 
 from .conftest import jpeg_bytes
@@ -230,3 +233,45 @@ def test_any_photo_shape_becomes_a_bounded_320_by_240_palette_bmp(width, height)
     assert (header["width"], header["height"], header["bits_per_pixel"]) == (320, 240, 8)
     assert header["colours_used"] == 256
     assert len(data) == MAX_BMP_BYTES == 77_878
+
+
+# --- what the device accepts -----------------------------------------------------------------
+
+DEVICE_CODE = Path(__file__).resolve().parents[2] / "device" / "pyportal" / "code.py"
+
+
+_ARITHMETIC = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+               ast.FloorDiv: lambda a, b: a // b}
+
+
+def _whole_number(node: ast.expr, known: dict[str, int]) -> int | None:
+    """The value of integer arithmetic on literals and ``known`` names, else ``None``."""
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    if isinstance(node, ast.Name):
+        return known.get(node.id)
+    if isinstance(node, ast.BinOp) and type(node.op) in _ARITHMETIC:
+        left, right = _whole_number(node.left, known), _whole_number(node.right, known)
+        return None if left is None or right is None else _ARITHMETIC[type(node.op)](left, right)
+    return None
+
+
+def device_constants() -> dict[str, int]:
+    """The whole-number constants code.py defines at its top level (it imports hardware
+    modules, so it is read, not imported)."""
+    constants: dict[str, int] = {}
+    for node in ast.parse(DEVICE_CODE.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = _whole_number(node.value, constants)
+            if value is not None:
+                constants[node.targets[0].id] = value
+    return constants
+
+
+def test_the_device_accepts_every_bmp_the_function_can_write():
+    device = device_constants()
+
+    assert (image.WIDTH, image.HEIGHT) == (device["WIDTH"], device["HEIGHT"])
+    assert image.bmp_size(device["WIDTH"], device["HEIGHT"]) == MAX_BMP_BYTES <= device["MAX_IMAGE_BYTES"]
+    assert image.MAX_COLOURS <= device["PALETTE_COLOURS"]
+    assert image.FILE_HEADER_BYTES + image.INFO_HEADER_BYTES == device["BMP_HEADER_BYTES"]
