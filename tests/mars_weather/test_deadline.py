@@ -11,12 +11,16 @@ server's full ``MISBEHAVIOUR_SECONDS``.
 from __future__ import annotations
 
 import json
+import socket
+import ssl
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from lambda_src.mars_weather.display_data import logic
+from lambda_src.mars_weather.display_data import upstream as upstream_module
 from lambda_src.mars_weather.display_data.image import ImageConversionError
 from lambda_src.mars_weather.display_data.upstream import (
     MAX_REDIRECTS,
@@ -25,6 +29,7 @@ from lambda_src.mars_weather.display_data.upstream import (
     Upstream,
     UpstreamError,
 )
+from tests.telepresence_robot.certificates import create_pki
 
 from .conftest import LATEST_SOL, MISBEHAVIOUR_SECONDS, MSL_RAW_PATH, PHOTO_PATH, RSS_PATH, FakeLambdaContext, Route
 
@@ -202,3 +207,71 @@ def test_the_curiosity_feed_trickling_its_probe_leaves_the_photo_missing_in_time
     assert elapsed < LAMBDA_SECONDS
     assert "time budget ran out" in response["json"]["missing"]["image"]
     assert nasa.hits(RSS_PATH, feed="weather") == 1
+
+
+# --- HTTPS: the TLS handshake and encrypted reads are bounded too ---------------------------
+
+@pytest.fixture
+def tls(tmp_path, monkeypatch):
+    """``(tls_url, silent_url)``: a loopback HTTPS server whose /slow trickles its body, and a
+    TCP server that accepts connections and never says a word (a TLS handshake that hangs)."""
+    pki = create_pki(tmp_path)  # the server certificate names 127.0.0.1
+    stop = threading.Event()
+
+    class Trickle(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            for _ in range(1000):
+                if stop.is_set():
+                    return
+                try:
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                except OSError:
+                    return
+                time.sleep(0.05)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    server.daemon_threads = True
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(pki.server_certificate, pki.server_key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    silent = socket.create_server(("127.0.0.1", 0))
+    monkeypatch.setattr(upstream_module._HTTPSConnection, "TLS", ssl.create_default_context(cafile=str(pki.ca)))
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}", f"https://127.0.0.1:{silent.getsockname()[1]}"
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
+        silent.close()
+
+
+def test_a_trickled_https_body_is_cut_off_at_the_deadline(tls):
+    secure, _ = tls
+    upstream = Upstream(timeout=10, retries=0, backoff=0, deadline=Deadline(0.5))
+
+    started = time.monotonic()
+    with pytest.raises(UpstreamError, match="time budget ran out"):
+        upstream.get_bytes(f"{secure}/slow", what="test feed", max_bytes=10_000)
+
+    assert time.monotonic() - started < 0.5 + 1.0
+
+
+def test_a_tls_handshake_that_never_completes_is_cut_off_at_the_deadline(tls):
+    _, silent = tls
+    upstream = Upstream(timeout=10, retries=0, backoff=0, deadline=Deadline(0.5))
+
+    started = time.monotonic()
+    with pytest.raises(UpstreamError, match="time budget ran out"):
+        upstream.get_bytes(f"{silent}/never", what="test feed", max_bytes=10_000)
+
+    assert time.monotonic() - started < 0.5 + 1.0
