@@ -9,7 +9,8 @@
 # Settings come from settings.toml (os.getenv): CIRCUITPY_WIFI_SSID, CIRCUITPY_WIFI_PASSWORD,
 # MARS_API_URL, MARS_API_KEY, REFRESH_MINUTES. The photo is stored on the SD card when one
 # is inserted, else on the flash drive if code may write it (boot.py remounted it), else
-# decoded in RAM (needs adafruit_imageload and about 80 KB free).
+# decoded into RAM as it downloads, one row at a time (see ram_image_bytes: about 98 KB
+# free for the API's 320x240 photo; with less, only the weather is shown).
 #
 # The pure parts (read_settings, retry_delay, layout, error_layout) run on CPython too;
 # tests import this file with fakes for the hardware modules.
@@ -24,15 +25,30 @@ import terminalio
 from adafruit_display_text import label
 from adafruit_pyportal import PyPortal
 
+try:
+    import bitmaptools  # copies a row into a Bitmap in C; most CircuitPython builds have it
+except ImportError:
+    bitmaptools = None
+
 WIDTH = 320
 HEIGHT = 240
 RESPONSE_VERSION = 1
 
 API_TIMEOUT_SECONDS = 30
 IMAGE_TIMEOUT_SECONDS = 30
-# The API sends at most 77,878 bytes (14 + 40 + 256 * 4 + 320 * 240); allow some slack.
-MAX_IMAGE_BYTES = 100000
+# The photo is the API's BMP: a 14-byte file header, a 40-byte BITMAPINFOHEADER, a
+# 256-entry palette of 4 bytes each, then one byte per pixel, rows bottom-up.
+BMP_HEADER_BYTES = 14 + 40
+PALETTE_COLOURS = 256
+# The largest photo accepted: the API's 320x240 BMP, 77,878 bytes (a test checks that the
+# function never writes more).
+MAX_IMAGE_BYTES = BMP_HEADER_BYTES + 4 * PALETTE_COLOURS + WIDTH * HEIGHT
 DOWNLOAD_CHUNK = 4096
+# RAM a displayio.Palette entry takes (CircuitPython's _displayio_color_t: 10 bytes, padded).
+PALETTE_ENTRY_BYTES = 12
+# Free RAM the in-memory photo leaves for what comes after it (the labels, the next
+# request) and for fragmentation: a Bitmap needs one contiguous block.
+RAM_HEADROOM_BYTES = 16 * 1024
 
 DEFAULT_REFRESH_MINUTES = 30
 MIN_REFRESH_MINUTES = 5
@@ -236,8 +252,11 @@ def photo_text(image):
     return text + (" (old)" if image.get("stale") else "")
 
 
-def layout(data, image_problem=None):
-    """Label specs (key, text, x, y, scale, color) for a version 1 response."""
+def layout(data, image_problem=None, image_skipped=None):
+    """Label specs (key, text, x, y, scale, color) for a version 1 response.
+
+    ``image_problem``: why the photo could not be downloaded; ``image_skipped``: why it
+    was not even tried (not enough memory)."""
     specs = []
     y = MARGIN
     weather = data.get("weather") if isinstance(data.get("weather"), dict) else None
@@ -259,10 +278,10 @@ def layout(data, image_problem=None):
     image = data.get("image") if isinstance(data.get("image"), dict) else None
     if weather is not None and weather.get("station"):
         bottom.append(("station", "Weather " + str(weather["station"]), GREY))
-    if image is not None and image_problem is None:
+    if image is not None and image_problem is None and image_skipped is None:
         bottom.append(("photo", photo_text(image), GREY))
     else:
-        reason = image_problem or missing.get("image") or "the API sent no photo"
+        reason = image_problem or image_skipped or missing.get("image") or "the API sent no photo"
         prefix = "Photo download failed: " if image_problem else "No photo: "
         for number, line in enumerate(wrap(prefix + reason, CHARS_PER_LINE, 2)):
             bottom.append(("photo_reason_%d" % number, line, YELLOW))
@@ -285,6 +304,138 @@ def error_layout(kind, message, retry_seconds):
     specs.append(_spec("error_retry", "Retrying in " + describe_wait(retry_seconds),
                        MARGIN, HEIGHT - MARGIN - LINE, 1, GREY))
     return specs
+
+
+# --- the photo in RAM (pure) ----------------------------------------------------------
+
+class NotEnoughMemory(Problem):
+    """The photo does not fit in RAM: the weather is shown without it, not retried sooner."""
+
+
+def bits_per_value(value_count):
+    """The bits displayio.Bitmap stores per pixel for ``value_count`` values (its own rule)."""
+    bits = 1
+    while (value_count - 1) >> bits:
+        bits = bits * 2 if bits < 8 else bits + 8
+    return bits
+
+
+def bmp_row_bytes(width):
+    return (width + 3) // 4 * 4
+
+
+def ram_image_bytes(width, height, colours=PALETTE_COLOURS):
+    """Free RAM needed to show a ``width`` x ``height`` photo without storage.
+
+    What is allocated: the displayio.Bitmap (rows padded to 32-bit words), its Palette,
+    the decoder's one-row buffer and one download chunk; plus RAM_HEADROOM_BYTES. The BMP
+    itself is never held: it is decoded as it arrives (BmpDecoder). For the API's 320x240
+    photo: 76,800 + 3,072 + 320 + 4,096 + 16,384 = 100,672 bytes (about 98 KB)."""
+    bitmap = (width * bits_per_value(colours) + 31) // 32 * 4 * height
+    return (bitmap + colours * PALETTE_ENTRY_BYTES + max(BMP_HEADER_BYTES, bmp_row_bytes(width))
+            + DOWNLOAD_CHUNK + RAM_HEADROOM_BYTES)
+
+
+def _u16(buffer, offset):
+    return buffer[offset] | buffer[offset + 1] << 8
+
+
+def _u32(buffer, offset):
+    return _u16(buffer, offset) | _u16(buffer, offset + 2) << 16
+
+
+class BmpDecoder:
+    """Decodes the API's BMP while it downloads, straight into a displayio Bitmap and Palette.
+
+    feed() takes the download's chunks as they come; only one row is buffered, so the
+    photo needs RAM for its Bitmap, not for the file too (io.BytesIO would add a third
+    copy: CircuitPython's copies a bytearray it is given). What OnDiskBitmap reads from a
+    file, this reads from the stream: "BM", a 40-byte header, 8 bits per pixel, no
+    compression, the palette at 54, rows bottom-up from the data offset."""
+
+    def __init__(self, max_width, max_height, make_bitmap, make_palette):
+        self.max_width = max_width
+        self.max_height = max_height
+        self._make_bitmap = make_bitmap
+        self._make_palette = make_palette
+        self.bitmap = None
+        self.palette = None
+        self.width = 0
+        self.height = 0
+        self._colours = 0
+        self._buffer = bytearray(max(BMP_HEADER_BYTES, bmp_row_bytes(max_width)))
+        self._view = memoryview(self._buffer)
+        self._filled = 0
+        self._need = BMP_HEADER_BYTES
+        self._skip = 0
+        self._entry = 0
+        self._data_gap = 0
+        self._row = 0
+        self._step = self._header
+
+    @property
+    def done(self):
+        return self.bitmap is not None and self._row == self.height
+
+    def feed(self, chunk):
+        view = memoryview(chunk)
+        position = 0
+        end = len(chunk)
+        while position < end and not self.done:
+            if self._skip:
+                taken = min(self._skip, end - position)
+                self._skip -= taken
+                position += taken
+                continue
+            taken = min(self._need - self._filled, end - position)
+            self._view[self._filled:self._filled + taken] = view[position:position + taken]
+            self._filled += taken
+            position += taken
+            if self._filled == self._need:
+                self._filled = 0
+                self._step()
+
+    def _header(self):
+        header = self._buffer
+        if header[0] != 0x42 or header[1] != 0x4D:  # "BM"
+            raise Problem("The photo is not a BMP file.")
+        data_offset = _u32(header, 10)
+        width = _u32(header, 18)
+        height = _u32(header, 22)  # a top-down BMP (negative height) reads as huge: refused
+        colours = _u32(header, 46) or 256
+        if _u32(header, 14) != 40 or _u16(header, 28) != 8 or _u32(header, 30) != 0:
+            raise Problem("The photo is not an 8-bit uncompressed BMP.")
+        if not (0 < width <= self.max_width and 0 < height <= self.max_height):
+            raise Problem("The photo is %dx%d, larger than announced (%dx%d)."
+                          % (width, height, self.max_width, self.max_height))
+        if colours > PALETTE_COLOURS or data_offset < BMP_HEADER_BYTES + 4 * colours:
+            raise Problem("The photo's palette is not one this display reads.")
+        self.width, self.height, self._colours = width, height, colours
+        self.palette = self._make_palette(colours)
+        self.bitmap = self._make_bitmap(width, height, colours)
+        self._data_gap = data_offset - BMP_HEADER_BYTES - 4 * colours
+        self._need = 4
+        self._step = self._palette_entry
+
+    def _palette_entry(self):
+        blue, green, red = self._buffer[0], self._buffer[1], self._buffer[2]
+        self.palette[self._entry] = red << 16 | green << 8 | blue
+        self._entry += 1
+        if self._entry == self._colours:
+            self._skip = self._data_gap
+            self._need = bmp_row_bytes(self.width)
+            self._step = self._pixel_row
+
+    def _pixel_row(self):
+        y = self.height - 1 - self._row  # rows are stored bottom-up
+        if bitmaptools is not None:
+            bitmaptools.arrayblit(self.bitmap, self._buffer, 0, y, self.width, y + 1)
+        else:
+            row = self._buffer
+            bitmap = self.bitmap
+            for x in range(self.width):
+                bitmap[x, y] = row[x]
+        self._row += 1
 
 
 # --- the display (hardware through the PyPortal object) --------------------------------
@@ -358,17 +509,21 @@ class MarsDisplay:
             return self._fail("api", "Request failed. " + describe_error(error))
 
         image_problem = None
+        image_skipped = None
         image = data.get("image") if isinstance(data.get("image"), dict) else None
         if image is not None and image.get("url"):
             if image.get("id") is None or image.get("id") != self.image_id:
                 try:
                     self.show_image(image)
+                except NotEnoughMemory as short:
+                    image_skipped = str(short)
+                    self.clear_image()
                 except Exception as error:  # noqa: BLE001
                     image_problem = str(error) if isinstance(error, Problem) else describe_error(error)
                     self.clear_image()
         else:
             self.clear_image()
-        self.show_labels(layout(data, image_problem))
+        self.show_labels(layout(data, image_problem, image_skipped))
         if image_problem:
             self.failures += 1
             return PARTIAL
@@ -444,18 +599,12 @@ class MarsDisplay:
     def show_image(self, image):
         path = self.next_image_path()
         if path is not None:
-            self.download(image["url"], path)
+            with open(path, "wb") as sink:
+                self.download(image["url"], sink.write)
             bitmap = displayio.OnDiskBitmap(path)
             grid = displayio.TileGrid(bitmap, pixel_shader=bitmap.pixel_shader)
         else:
-            import io
-
-            import adafruit_imageload
-
-            data = self.download(image["url"], None)
-            bitmap, palette = adafruit_imageload.load(io.BytesIO(data), bitmap=displayio.Bitmap,
-                                                      palette=displayio.Palette)
-            data = None
+            bitmap, palette = self.decode_in_ram(image)
             grid = displayio.TileGrid(bitmap, pixel_shader=palette)
         while len(self.image_group):
             self.image_group.pop()
@@ -464,8 +613,34 @@ class MarsDisplay:
         self.image_path = path
         gc.collect()
 
-    def download(self, url, path):
-        """GET ``url`` into ``path`` (or into memory when ``path`` is None), bounded in size."""
+    def decode_in_ram(self, image):
+        """The photo as a Bitmap and Palette, decoded while it downloads (no SD card, no
+        writable flash). Refused up front, with NotEnoughMemory, when RAM is short."""
+        width = image.get("width") if isinstance(image.get("width"), int) else WIDTH
+        height = image.get("height") if isinstance(image.get("height"), int) else HEIGHT
+        if not (0 < width <= WIDTH and 0 < height <= HEIGHT):
+            raise Problem("The photo is %sx%s, larger than the screen." % (width, height))
+        # The photo on screen goes first: two photos never fit in RAM together.
+        self.clear_image()
+        needed = ram_image_bytes(width, height)
+        free = gc.mem_free()
+        if free < needed:
+            raise NotEnoughMemory("not enough memory without an SD card (needs %d KB, %d KB free); "
+                                  "insert an SD card." % (needed // 1024, free // 1024))
+        decoder = BmpDecoder(width, height, displayio.Bitmap, displayio.Palette)
+        try:
+            self.download(image["url"], decoder.feed)
+        except MemoryError:
+            decoder = None
+            gc.collect()
+            raise NotEnoughMemory("not enough memory without an SD card (MemoryError); "
+                                  "insert an SD card.") from None
+        if not decoder.done:
+            raise Problem("The photo ended before its last row.")
+        return decoder.bitmap, decoder.palette
+
+    def download(self, url, write):
+        """GET ``url``, handing each chunk to ``write``; bounded in size."""
         gc.collect()
         response = self._session().get(url, stream=True, timeout=IMAGE_TIMEOUT_SECONDS)
         try:
@@ -476,27 +651,17 @@ class MarsDisplay:
             if length > MAX_IMAGE_BYTES:
                 raise Problem("The photo is too large (%d bytes)." % length)
             received = 0
-            buffer = bytearray() if path is None else None
-            sink = open(path, "wb") if path is not None else None
-            try:
-                for chunk in response.iter_content(chunk_size=DOWNLOAD_CHUNK):
-                    received += len(chunk)
-                    if received > MAX_IMAGE_BYTES:
-                        raise Problem("The photo is too large.")
-                    if sink is not None:
-                        sink.write(chunk)
-                    else:
-                        buffer.extend(chunk)
-                    if length and received >= length:
-                        break
-            finally:
-                if sink is not None:
-                    sink.close()
+            for chunk in response.iter_content(chunk_size=DOWNLOAD_CHUNK):
+                received += len(chunk)
+                if received > MAX_IMAGE_BYTES:
+                    raise Problem("The photo is too large.")
+                write(chunk)
+                if length and received >= length:
+                    break
             if length and received != length:
                 raise Problem("The photo download stopped after %d of %d bytes." % (received, length))
         finally:
             response.close()
-        return buffer
 
     # -- the loop --
 

@@ -2,14 +2,13 @@
 
 The fakes go into ``sys.modules`` for one test (``monkeypatch.setitem``) under the names
 code.py imports: ``board``, ``displayio``, ``terminalio``, ``adafruit_display_text.label``,
-``adafruit_pyportal`` (whose network reaches a scripted :class:`FakeInternet`) and, for
-the RAM fallback, ``adafruit_imageload``. code.py itself is loaded from its file, fresh
-for every test.
+``adafruit_pyportal`` (whose network reaches a scripted :class:`FakeInternet`) and
+``bitmaptools``; ``gc`` reports the free RAM the test sets (``Device.free_memory``).
+code.py itself is loaded from its file, fresh for every test.
 """
 from __future__ import annotations
 
 import importlib.util
-import io
 import json
 import sys
 import types
@@ -19,6 +18,8 @@ from typing import Any
 
 import pytest
 from PIL import Image
+
+from lambda_src.mars_weather.display_data.image import indexed_bmp
 
 CODE_PY = Path(__file__).resolve().parents[2] / "device" / "pyportal" / "code.py"
 API_URL = "https://abc123.execute-api.eu-west-1.amazonaws.com/prod/mars"
@@ -63,10 +64,51 @@ class Palette:
     def __init__(self, count: int) -> None:
         self.colours = [0] * count
 
+    def __setitem__(self, index: int, colour: int) -> None:
+        self.colours[index] = colour
+
+    def __getitem__(self, index: int) -> int:
+        return self.colours[index]
+
+    def __len__(self) -> int:
+        return len(self.colours)
+
 
 class Bitmap:
+    """Stores one value per pixel, refusing what CircuitPython's Bitmap refuses."""
+
     def __init__(self, width: int, height: int, value_count: int) -> None:
         self.width, self.height, self.value_count = width, height, value_count
+        self.values = bytearray(width * height)
+
+    def __setitem__(self, index: tuple[int, int], value: int) -> None:
+        x, y = index
+        if not (0 <= x < self.width and 0 <= y < self.height):
+            raise IndexError("pixel coordinates out of bounds")
+        if not 0 <= value < self.value_count:
+            raise ValueError("pixel value requires too many bits")
+        self.values[y * self.width + x] = value
+
+    def __getitem__(self, index: tuple[int, int]) -> int:
+        x, y = index
+        return self.values[y * self.width + x]
+
+
+class BitmapTools:
+    """``bitmaptools.arrayblit``: values of ``data``, row by row, into the rectangle."""
+
+    def __init__(self) -> None:
+        self.blits = 0
+
+    def arrayblit(self, bitmap: Bitmap, data: Any, x1: int = 0, y1: int = 0, x2: int | None = None,
+                  y2: int | None = None, skip_index: int | None = None) -> None:
+        self.blits += 1
+        x2 = bitmap.width if x2 is None else x2
+        y2 = bitmap.height if y2 is None else y2
+        values = iter(data)
+        for y in range(y1, y2):
+            for x in range(x1, x2):
+                bitmap[x, y] = next(values) % bitmap.value_count
 
 
 class OnDiskBitmap:
@@ -204,7 +246,9 @@ class FakePeripherals:
 class Device:
     internet: FakeInternet
     sd_card: bool = True
+    free_memory: int = 150_000  # what gc.mem_free() answers
     portals: list[Any] = field(default_factory=list)
+    tools: BitmapTools = field(default_factory=BitmapTools)
 
 
 def fake_modules(device: Device) -> dict[str, types.ModuleType]:
@@ -238,19 +282,13 @@ def fake_modules(device: Device) -> dict[str, types.ModuleType]:
     pyportal = types.ModuleType("adafruit_pyportal")
     pyportal.PyPortal = PyPortal
 
-    imageload = types.ModuleType("adafruit_imageload")
-
-    def load(file: Any, *, bitmap: Any, palette: Any):
-        data = file.read()
-        if data[:2] != b"BM":
-            raise ValueError("not a BMP")
-        return bitmap(int.from_bytes(data[18:22], "little"), int.from_bytes(data[22:26], "little"), 256), palette(256)
-
-    imageload.load = load
-
-    return {"board": board, "displayio": displayio, "terminalio": terminalio,
-            "adafruit_display_text": display_text, "adafruit_display_text.label": label_module,
-            "adafruit_pyportal": pyportal, "adafruit_imageload": imageload}
+    modules = {"board": board, "displayio": displayio, "terminalio": terminalio,
+               "adafruit_display_text": display_text, "adafruit_display_text.label": label_module,
+               "adafruit_pyportal": pyportal}
+    tools = types.ModuleType("bitmaptools")
+    tools.arrayblit = device.tools.arrayblit
+    modules["bitmaptools"] = tools
+    return modules
 
 
 # --- fixtures ----------------------------------------------------------------------------
@@ -278,7 +316,7 @@ def code(device: Device, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     monkeypatch.setattr(module, "SD_DIR", str(tmp_path / "sd"))
     monkeypatch.setattr(module, "FLASH_DIR", str(tmp_path / "flash"))
     # A full collection per screen is cheap on the device, slow in a big test process.
-    monkeypatch.setattr(module, "gc", types.SimpleNamespace(collect=lambda: None))
+    monkeypatch.setattr(module, "gc", types.SimpleNamespace(collect=lambda: None, mem_free=lambda: device.free_memory))
     return module
 
 
@@ -307,10 +345,13 @@ PHOTO_URL = "https://mars-display-images.s3.eu-west-1.amazonaws.com/images/abc.b
 PHOTO_URL_2 = "https://mars-display-images.s3.eu-west-1.amazonaws.com/images/def.bmp?X-Amz-Signature=2"
 
 
-def bmp_bytes(colour: tuple[int, int, int] = (180, 90, 40)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (320, 240), colour).quantize(colors=16).save(buffer, format="BMP")
-    return buffer.getvalue()
+def bmp_bytes(colour: tuple[int, int, int] = (180, 90, 40), size: tuple[int, int] = (320, 240),
+              bottom: tuple[int, int, int] | None = None) -> bytes:
+    """An 8-bit BMP as the API sends it (the function's own writer), ``bottom`` colouring the lower half."""
+    photo = Image.new("RGB", size, colour)
+    if bottom is not None:
+        photo.paste(bottom, (0, size[1] // 2, size[0], size[1]))
+    return indexed_bmp(photo.quantize(colors=16))
 
 
 def good_response(**overrides: Any) -> dict[str, Any]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -96,15 +97,126 @@ def test_without_an_sd_card_the_photo_goes_to_writable_flash(good_day, device, r
     assert grid.bitmap.path.endswith("/flash/mars_a.bmp")
 
 
-def test_without_writable_storage_the_photo_is_decoded_in_memory(good_day, device, run, code, monkeypatch, tmp_path):
+@pytest.fixture
+def no_storage(device, code, monkeypatch, tmp_path):
+    """No SD card and a flash drive code.py may not write: the photo can only go to RAM."""
     device.sd_card = False
     monkeypatch.setattr(code, "FLASH_DIR", str(tmp_path / "read-only-does-not-exist"))
+
+
+RED, BLUE = (200, 30, 30), (30, 30, 200)
+
+
+def shown_colour(grid, x: int, y: int) -> int:
+    return grid.pixel_shader[grid.bitmap[x, y]]
+
+
+@pytest.mark.parametrize("with_bitmaptools", [True, False], ids=["bitmaptools", "pixel by pixel"])
+def test_without_writable_storage_the_photo_is_decoded_in_memory_the_right_way_up(
+        internet, device, code, no_storage, run, monkeypatch, with_bitmaptools):
+    if not with_bitmaptools:
+        monkeypatch.setattr(code, "bitmaptools", None)  # a build without it
+    internet.api(good_response())
+    internet.answer(PHOTO_URL, FakeResponse(200, bmp_bytes(RED, bottom=BLUE)))
 
     display, _ = run()
 
     (grid,) = list(display.image_group)
     assert (grid.bitmap.width, grid.bitmap.height) == (320, 240)
     assert not hasattr(grid.bitmap, "path")
+    assert shown_colour(grid, 0, 0) == 0xC81E1E  # the top row is the last one in the file
+    assert shown_colour(grid, 319, 239) == 0x1E1EC8
+    assert (device.tools.blits > 0) == with_bitmaptools
+
+
+def test_the_in_memory_photo_is_decoded_without_holding_the_file_in_ram(internet, device, no_storage, run):
+    internet.api(good_response())
+    photo = bmp_bytes(RED, bottom=BLUE)
+    internet.answer(PHOTO_URL, FakeResponse(200, photo))
+
+    tracemalloc.start()
+    try:
+        run()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    bitmap = 320 * 240  # the fake Bitmap's one byte per pixel
+    assert peak < bitmap + len(photo) // 2  # the photo was never copied whole (once would be 77,878)
+
+
+def test_without_storage_and_short_of_memory_only_the_weather_is_shown(internet, device, code, no_storage, run):
+    internet.api(good_response())
+    internet.answer(PHOTO_URL, FakeResponse(200, bmp_bytes()))
+    device.free_memory = code.ram_image_bytes(320, 240) - 1
+
+    display, sleeps = run(cycles=2)
+
+    assert internet.calls_to(PHOTO_URL) == []
+    assert len(display.image_group) == 0
+    lines = text_list(display)
+    assert lines[0] == "Sol 4499 2025-05-30"
+    assert "No photo: not enough memory without an SD card" in " ".join(lines)
+    assert sleeps == [1800]  # not a failure: retrying sooner would not find more RAM
+
+
+def test_the_memory_needed_is_what_the_bitmap_palette_and_buffers_of_that_photo_take(code):
+    bitmap = 320 * 240  # 8 bits per value for 256 colours, rows of 320 bytes are whole words
+    palette = 256 * code.PALETTE_ENTRY_BYTES
+    assert code.ram_image_bytes(320, 240) == (bitmap + palette + 320 + code.DOWNLOAD_CHUNK
+                                              + code.RAM_HEADROOM_BYTES)
+    # One pixel wider: a word more per Bitmap row, and a BMP row (the decoder's buffer) 4 bytes longer.
+    assert code.ram_image_bytes(321, 240) - code.ram_image_bytes(320, 240) == 240 * 4 + 4
+
+
+def test_the_memory_check_uses_the_size_of_the_announced_photo(internet, device, code, no_storage, run):
+    small = good_response()["image"] | {"width": 160, "height": 120}
+    internet.api(good_response(image=small))
+    internet.answer(PHOTO_URL, FakeResponse(200, bmp_bytes(size=(160, 120))))
+    device.free_memory = (code.ram_image_bytes(160, 120) + code.ram_image_bytes(320, 240)) // 2
+
+    display, _ = run()
+
+    (grid,) = list(display.image_group)
+    assert (grid.bitmap.width, grid.bitmap.height) == (160, 120)
+
+
+def test_a_photo_larger_than_announced_is_refused_in_memory(internet, device, code, no_storage, run):
+    small = good_response()["image"] | {"width": 160, "height": 120}
+    internet.api(good_response(image=small))
+    internet.answer(PHOTO_URL, FakeResponse(200, bmp_bytes(size=(320, 240))))
+
+    display, _ = run()
+
+    assert len(display.image_group) == 0
+    assert "larger than announced" in " ".join(text_list(display))
+
+
+def test_running_out_of_memory_while_decoding_shows_the_weather_only(internet, device, code, no_storage, run,
+                                                                     monkeypatch):
+    internet.api(good_response())
+    internet.answer(PHOTO_URL, FakeResponse(200, bmp_bytes()))
+
+    def fragmented(width: int, height: int, value_count: int):
+        raise MemoryError("memory allocation failed, allocating 76800 bytes")
+
+    monkeypatch.setattr(code.displayio, "Bitmap", fragmented)
+
+    display, _ = run()
+
+    assert len(display.image_group) == 0
+    assert "No photo: not enough memory" in " ".join(text_list(display))
+
+
+def test_a_new_photo_in_memory_replaces_the_old_one_instead_of_joining_it(internet, no_storage, run):
+    internet.api(good_response(), good_response(image=good_response()["image"] | {"id": "def", "url": PHOTO_URL_2}))
+    internet.answer(PHOTO_URL, FakeResponse(200, bmp_bytes(RED)))
+    internet.answer(PHOTO_URL_2, FakeResponse(200, bmp_bytes(BLUE)))
+
+    display, _ = run(cycles=2)
+
+    (grid,) = list(display.image_group)
+    assert shown_colour(grid, 160, 120) == 0x1E1EC8
 
 
 # --- refreshing ------------------------------------------------------------------------------

@@ -29,6 +29,11 @@ LATEST_SOL = 4500
 
 # --- the fake NASA ---------------------------------------------------------------------
 
+# A misbehaving route gives up by itself after this long (or when the test ends), so a
+# client that does not enforce its deadline makes its test fail instead of hang.
+MISBEHAVIOUR_SECONDS = 12.0
+
+
 @dataclass
 class Route:
     path: str
@@ -37,6 +42,12 @@ class Route:
     body: bytes = b""
     content_type: str = "application/json"
     delay: float = 0.0
+    # How the answer misbehaves: "trickle" (the body, one byte per trickle_seconds),
+    # "trickle_headers" (the status line and headers the same way), "hang" (headers, then
+    # nothing), "endless" (a body without end, as fast as the client reads it).
+    behaviour: str | None = None
+    trickle_seconds: float = 0.05
+    redirect_to: str | None = None
 
 
 @dataclass
@@ -51,6 +62,8 @@ class FakeNasa:
     routes: list[Route] = field(default_factory=list)
     seen: list[Seen] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Set when a test ends: misbehaving answers still running stop.
+    released: threading.Event = field(default_factory=threading.Event)
 
     def reset(self) -> None:
         with self.lock:
@@ -59,12 +72,21 @@ class FakeNasa:
 
     def route(self, path: str, *, match: dict[str, Any] | None = None, json_body: Any = None,
               body: bytes | None = None, status: int = 200, content_type: str = "application/json",
-              delay: float = 0.0) -> None:
+              delay: float = 0.0, behaviour: str | None = None, trickle_seconds: float = 0.05,
+              redirect_to: str | None = None) -> None:
         """Answer GETs of ``path`` whose query holds ``match``; later routes win."""
         payload = body if body is not None else json.dumps(json_body).encode()
         with self.lock:
             self.routes.insert(0, Route(path, {k: str(v) for k, v in (match or {}).items()}, status, payload,
-                                        content_type, delay))
+                                        content_type, delay, behaviour, trickle_seconds, redirect_to))
+
+    def redirect_chain(self, first: str, *, hops: int, delay: float, final: Route | None = None) -> None:
+        """``first`` -> ``first``/1 -> ... -> ``first``/``hops``, each hop answering after ``delay``."""
+        paths = [first] + [f"{first.rstrip('/')}/{hop}" for hop in range(1, hops + 1)]
+        for here, there in zip(paths[:-1], paths[1:], strict=True):
+            self.route(here, status=302, body=b"", delay=delay, redirect_to=self.url(there))
+        if final is not None:
+            self.route(paths[-1], body=final.body, content_type=final.content_type)
 
     def find(self, path: str, query: dict[str, str]) -> Route | None:
         with self.lock:
@@ -100,13 +122,50 @@ def _handler_for(nasa: FakeNasa) -> type[BaseHTTPRequestHandler]:
             if route.delay:
                 time.sleep(route.delay)
             try:
-                self.send_response(route.status)
-                self.send_header("Content-Type", route.content_type)
-                self.send_header("Content-Length", str(len(route.body)))
-                self.end_headers()
-                self.wfile.write(route.body)
+                self._answer(route)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (a timeout test): nothing to answer
+
+        def _answer(self, route: Route) -> None:
+            if route.behaviour == "trickle_headers":
+                # Headers long enough that trickling them outlasts MISBEHAVIOUR_SECONDS.
+                padding = "p" * int(MISBEHAVIOUR_SECONDS / route.trickle_seconds)
+                head = (f"HTTP/1.1 {route.status} OK\r\nContent-Type: {route.content_type}\r\n"
+                        f"X-Padding: {padding}\r\nContent-Length: {len(route.body)}\r\n\r\n").encode()
+                self._trickle(head, route.trickle_seconds)
+                self.close_connection = True
+                return
+            self.send_response(route.status)
+            self.send_header("Content-Type", route.content_type)
+            if route.redirect_to:
+                self.send_header("Location", route.redirect_to)
+            if route.behaviour == "endless":
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            else:
+                self.send_header("Content-Length", str(len(route.body)))
+            self.end_headers()
+            self.wfile.flush()
+            if route.behaviour == "trickle":
+                self._trickle(route.body, route.trickle_seconds)
+            elif route.behaviour == "hang":
+                nasa.released.wait(MISBEHAVIOUR_SECONDS)
+            elif route.behaviour == "endless":
+                block = b"x" * 16384
+                ends = time.monotonic() + MISBEHAVIOUR_SECONDS
+                while time.monotonic() < ends and not nasa.released.is_set():
+                    self.wfile.write(block)
+            else:
+                self.wfile.write(route.body)
+
+        def _trickle(self, data: bytes, interval: float) -> None:
+            ends = time.monotonic() + MISBEHAVIOUR_SECONDS
+            for index in range(len(data)):
+                if time.monotonic() >= ends or nasa.released.is_set():
+                    return
+                self.wfile.write(data[index:index + 1])
+                self.wfile.flush()
+                time.sleep(interval)
 
         def log_message(self, *args: Any) -> None:
             pass
@@ -114,11 +173,17 @@ def _handler_for(nasa: FakeNasa) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _FakeNasaServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that gave up mid-answer (the deadline tests) is not an error here
+
+
 @pytest.fixture(scope="session")
 def _nasa_server():
     nasa = FakeNasa()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(nasa))
-    server.daemon_threads = True
+    server = _FakeNasaServer(("127.0.0.1", 0), _handler_for(nasa))
     nasa.base_url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -130,7 +195,9 @@ def _nasa_server():
 @pytest.fixture
 def nasa(_nasa_server: FakeNasa) -> FakeNasa:
     _nasa_server.reset()
+    _nasa_server.released.clear()
     yield _nasa_server
+    _nasa_server.released.set()
     _nasa_server.reset()
 
 
@@ -143,10 +210,46 @@ PHOTO_PATH = "/msl-raw-images/proj/msl/redops/ods/surface/sol/04500/opgs/edr/nca
 
 def curiosity_item(sol: int, url: str, *, instrument: str = "NAV_LEFT_B", sample_type: str = "full",
                    date_taken: str = "2025-05-31T10:11:12.000Z") -> dict[str, Any]:
-    return {"id": 1000 + sol, "imageid": f"NLB_{sol}", "sol": sol, "instrument": instrument,
-            "url": url, "https_url": url, "date_taken": date_taken, "sample_type": sample_type,
-            "is_thumbnail": sample_type == "thumbnail", "image_credit": "NASA/JPL-Caltech",
-            "title": f"Sol {sol}: {instrument}"}
+    """One item of ``/api/v1/raw_image_items/`` as the feed sends it: every field at the top
+    level except the frame type, which sits under ``extended`` (no top-level ``sample_type``)."""
+    item_id = 1_500_000 + sol
+    return {
+        "id": item_id, "camera_vector": None, "site": 119, "imageid": f"NLB_{sol}_0813038955EDR_F1190000NCAM00100M_",
+        "subframe_rect": "(1,1,1024,1024)", "sol": sol, "scale_factor": 1, "camera_model_component_list": None,
+        "instrument": instrument, "url": url, "spacecraft_clock": 813038955.646, "attitude": None,
+        "camera_position": None, "camera_model_type": None, "drive": 1344, "xyz": "(-14.4449,44.2653,2.908)",
+        "created_at": "2025-05-31T11:13:30.000Z", "updated_at": "2025-05-31T11:35:06.000Z", "mission": "msl",
+        "extended": {"lmst": f"Sol-0{sol}M10:40:32.355", "bucket": "msl-raws", "mast_az": "346.566",
+                     "mast_el": "-44.9492", "url_list": url, "contributor": "Team MSLICE", "filter_name": None,
+                     "sample_type": sample_type},
+        "date_taken": date_taken, "date_received": "2025-05-31T11:12:08.000Z", "instrument_sort": 4,
+        "sample_type_sort": 1 if sample_type == "full" else 999, "is_thumbnail": sample_type == "thumbnail",
+        "title": f"Sol {sol}: {instrument}", "description": "This image was taken by Curiosity.",
+        "link": f"/raw_images/{item_id}", "image_credit": "NASA/JPL-Caltech", "https_url": url,
+    }
+
+
+def perseverance_image(sol: int, url: str, *, instrument: str = "NAVCAM_LEFT",
+                       sample_type: str = "Full") -> dict[str, Any]:
+    """One entry of the RSS API's ``raw_images`` feed (``category=mars2020``) as the feed sends it:
+    ``sample_type`` at the top level and capitalised, the camera and the file URLs nested."""
+    imageid = f"NLF_{sol:04d}_0813073669_097ECM_N0790000NCAM00500_01_295J"
+    return {
+        "extended": {"mastAz": "-156.098", "mastEl": "-10.1652", "sclk": "813073669.716", "scaleFactor": "1",
+                     "xyz": "(35.4362,22.5714,-9.46445)", "subframeRect": "(1,1,1280,960)",
+                     "dimension": "(1280,960)"},
+        "sol": sol, "attitude": "(0.953,-0.077,0.090,0.278)", "imageid": imageid,
+        "camera": {"filter_name": "UNK", "camera_vector": "(-0.684,-0.718,0.123)",
+                   "camera_model_component_list": "(1.0,0.6,-1.9);(0.18,0.98,-0.01)",
+                   "camera_position": "(0.766,0.311,-1.97)", "instrument": instrument,
+                   "camera_model_type": "CAHVORE"},
+        "caption": "NASA's Mars Perseverance rover acquired this image.", "sample_type": sample_type,
+        "date_taken_mars": f"Sol-{sol:05d}M15:18:15.000", "credit": "NASA/JPL-Caltech",
+        "date_taken_utc": "2025-06-01T08:00:00.000", "json_link": f"https://mars.nasa.gov/rss/api/?id={imageid}",
+        "link": f"https://mars.nasa.gov/mars2020/multimedia/raw-images/{imageid}", "drive": "1204",
+        "title": f"Mars Perseverance Sol {sol}: {instrument}", "site": 79, "date_received": "2025-06-01T13:35:54Z",
+        "image_files": {"small": url, "medium": url, "large": url, "full_res": url},
+    }
 
 
 def rems_sol(sol: int, **overrides: Any) -> dict[str, Any]:
@@ -182,7 +285,7 @@ class NasaScenario:
 
     def curiosity_sol(self, sol: int, items: list[dict[str, Any]]) -> None:
         self.nasa.route(MSL_RAW_PATH, match={"condition_2": f"{sol}:sol:gte"},
-                        json_body={"items": items, "more": False, "total": len(items), "page": 0})
+                        json_body={"items": items, "more": False, "total": len(items), "page": 0, "per_page": 100})
 
     def photo(self, path: str = PHOTO_PATH, data: bytes | None = None) -> str:
         self.nasa.route(path, body=data if data is not None else jpeg_bytes(), content_type="image/jpeg")

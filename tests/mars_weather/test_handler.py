@@ -15,6 +15,7 @@ from .conftest import (
     FakeLambdaContext,
     curiosity_item,
     jpeg_bytes,
+    perseverance_image,
     rems_sol,
 )
 
@@ -81,6 +82,47 @@ def test_the_photo_url_is_a_presigned_link_to_a_bmp_in_the_private_bucket(scenar
     assert stored["ContentType"] == "image/bmp"
     assert stored["Body"].read()[:2] == b"BM"
     assert (image["width"], image["height"], image["bits_per_pixel"]) == (320, 240, 8)
+
+
+# --- choosing the frame ------------------------------------------------------------------
+
+def test_a_curiosity_full_frame_is_chosen_over_a_subframe_from_a_preferred_camera(scenario, invoke):
+    scenario.curiosity_latest_sol()
+    url = scenario.photo()
+    scenario.curiosity_sol(LATEST_SOL, [curiosity_item(LATEST_SOL, url, instrument="MAST_LEFT", sample_type="subframe"),
+                                        curiosity_item(LATEST_SOL, url, instrument="NAV_LEFT_B")])
+    scenario.rems()
+
+    image = invoke()["json"]["image"]
+
+    assert image["camera"] == "NAV_LEFT_B"
+
+
+def test_a_curiosity_sol_without_a_full_frame_falls_back_to_the_preferred_camera_of_the_rest(scenario, invoke):
+    scenario.curiosity_latest_sol()
+    url = scenario.photo()
+    scenario.curiosity_sol(LATEST_SOL, [
+        curiosity_item(LATEST_SOL, url, instrument="CHEMCAM_RMI", sample_type="chemcam prc"),
+        curiosity_item(LATEST_SOL, url, instrument="MAST_LEFT", sample_type="downsampled")])
+    scenario.rems()
+
+    image = invoke()["json"]["image"]
+
+    assert (image["camera"], image["sol"]) == ("MAST_LEFT", LATEST_SOL)
+
+
+def test_a_perseverance_thumbnail_is_skipped_even_from_the_preferred_camera(scenario, nasa, invoke, monkeypatch):
+    monkeypatch.setenv("MARS_IMAGE_SOURCE", "perseverance_raw")
+    url = scenario.photo("/mars2020-raw-images/NLF_1500.png", jpeg_bytes(800, 800))
+    scenario.rems()
+    nasa.route(RSS_PATH, match={"feed": "raw_images", "num": 1}, json_body={"images": [perseverance_image(1500, url)]})
+    nasa.route(RSS_PATH, match={"feed": "raw_images", "condition_2": "1500:sol:gte"}, json_body={"images": [
+        perseverance_image(1500, url, instrument="MCZ_LEFT", sample_type="Thumbnail"),
+        perseverance_image(1500, url, instrument="NAVCAM_RIGHT")]})
+
+    image = invoke()["json"]["image"]
+
+    assert image["camera"] == "NAVCAM_RIGHT"
 
 
 # --- walking back ------------------------------------------------------------------------
@@ -362,15 +404,10 @@ def test_perseverance_photos_and_meda_weather_can_be_chosen_instead(scenario, na
     monkeypatch.setenv("MARS_WEATHER_SOURCE", "mars2020_meda")
     url = scenario.photo("/mars2020-raw-images/NLF_1500.png", jpeg_bytes(800, 800))
 
-    def image(sol: int, instrument: str, sample_type: str = "Full") -> dict:
-        return {"imageid": f"{instrument}_{sol}", "sol": sol, "sample_type": sample_type,
-                "camera": {"instrument": instrument, "filter_name": "UNK"}, "credit": "NASA/JPL-Caltech/ASU",
-                "image_files": {"small": url, "medium": url, "large": url, "full_res": url},
-                "date_taken_utc": "2025-06-01T08:00:00.000", "date_taken_mars": f"Sol-0{sol}M10:00:00"}
-
-    nasa.route(RSS_PATH, match={"feed": "raw_images", "num": 1}, json_body={"images": [image(1500, "NAVCAM_LEFT")]})
+    nasa.route(RSS_PATH, match={"feed": "raw_images", "num": 1}, json_body={"images": [perseverance_image(1500, url)]})
     nasa.route(RSS_PATH, match={"feed": "raw_images", "condition_2": "1500:sol:gte"},
-               json_body={"images": [image(1500, "SKYCAM"), image(1500, "MCZ_LEFT")]})
+               json_body={"images": [perseverance_image(1500, url, instrument="SKYCAM"),
+                                     perseverance_image(1500, url, instrument="MCZ_LEFT")]})
     nasa.route(RSS_PATH, match={"feed": "weather", "category": "mars2020"}, json_body={"sols": [
         {"terrestrial_date": "2024-04-27", "sol": "1131", "ls": "40", "season": "early spring",
          "min_temp": -81, "max_temp": -20, "pressure": 757, "sunrise": "06:01:00", "sunset": "17:51:00"},

@@ -11,7 +11,7 @@ record had that part, it is carried forward with ``"stale": true`` and a warning
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, MutableMapping
 
@@ -21,7 +21,7 @@ from . import image as image_module
 from .config import Settings
 from .sources import Photo, PhotoSource, SourceUnavailable, WeatherSource, photo_source, weather_source
 from .storage import StorageError, Store
-from .upstream import Upstream, UpstreamError
+from .upstream import FINISH_SECONDS, Upstream, UpstreamError
 
 logger = Logger(child=True)
 
@@ -83,11 +83,19 @@ def compose(settings: Settings, *, store: Store, upstream: Upstream, photos: Pho
             weather: WeatherSource, now: datetime, previous: dict[str, Any] | None) -> dict[str, Any]:
     """Fetch both parts (in parallel, under the upstream deadline) into a cache record."""
     previous_image = (previous or {}).get("image")
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="mars") as pool:
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mars")
+    try:
         image_future = pool.submit(_image_part, photos, upstream, store, settings, now, previous_image)
         weather_future = pool.submit(_weather_part, weather, upstream, now)
-        image, image_reason = image_future.result()
-        weather_part, weather_reason = weather_future.result()
+        # Upstream calls end at the deadline; converting and storing the photo may take
+        # FINISH_SECONDS more. A part still running then is reported late, not waited for.
+        wait([image_future, weather_future], timeout=upstream.deadline.remaining() + FINISH_SECONDS)
+        image, image_reason = _outcome(image_future, f"{photos.what}: the photo took too long, "
+                                                     "the time budget ran out")
+        weather_part, weather_reason = _outcome(weather_future, f"{weather.what}: took too long, "
+                                                                "the time budget ran out")
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
     missing: dict[str, str] = {}
     warnings: list[str] = []
@@ -118,6 +126,13 @@ def compose(settings: Settings, *, store: Store, upstream: Upstream, photos: Pho
         "missing": missing,
         "warnings": warnings,
     }
+
+
+def _outcome(future: Future, late_reason: str) -> tuple[dict[str, Any] | None, str | None]:
+    if not future.done():
+        logger.warning("a part was not ready in time", extra={"reason": late_reason})
+        return None, late_reason
+    return future.result()
 
 
 def _image_part(photos: PhotoSource, upstream: Upstream, store: Store, settings: Settings, now: datetime,

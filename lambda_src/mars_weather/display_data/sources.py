@@ -26,10 +26,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Callable, Iterable, Protocol, TypeVar
 
 from .config import Settings
 from .upstream import Upstream
+
+Step = TypeVar("Step")
 
 
 class SourceUnavailable(Exception):
@@ -50,7 +52,6 @@ class Photo:
     taken_at: str | None
     earth_date: str | None
     credit: str
-    source_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,12 +99,14 @@ class Weather:
 
 class PhotoSource(Protocol):
     name: str
+    what: str
 
     def latest(self, upstream: Upstream, *, max_days_back: int, today: date) -> Photo: ...
 
 
 class WeatherSource(Protocol):
     name: str
+    what: str
 
     def latest(self, upstream: Upstream) -> Weather: ...
 
@@ -146,21 +149,9 @@ def _records(payload: Any, key: str, what: str) -> list[dict[str, Any]]:
     return [item for item in payload[key] if isinstance(item, dict)]
 
 
-def _ranked(candidates: Iterable[tuple[str, dict[str, Any]]], preference: tuple[str, ...]) -> list[dict[str, Any]]:
-    """Items ordered by camera preference; unknown cameras last, feed order kept otherwise."""
-    rank = {camera: index for index, camera in enumerate(preference)}
-    indexed = list(enumerate(candidates))
-    indexed.sort(key=lambda pair: (rank.get(pair[1][0], len(preference)), pair[0]))
-    return [item for _, (_, item) in indexed]
-
-
 def _date_part(value: Any) -> str | None:
     found = text(value)
     return found[:10] if found and len(found) >= 10 else None
-
-
-def _walk_sols(latest_sol: int, max_days_back: int) -> list[int]:
-    return [sol for sol in range(latest_sol, latest_sol - max_days_back, -1) if sol >= 0]
 
 
 def _usable_url(value: Any) -> str | None:
@@ -168,124 +159,177 @@ def _usable_url(value: Any) -> str | None:
     return found if found and found.lower().startswith(("http://", "https://")) else None
 
 
+def _field(record: dict[str, Any], *path: str) -> Any:
+    """``record[path[0]][path[1]]...``, or ``None`` where a level is missing or not an object."""
+    value: Any = record
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    item: dict[str, Any]
+    camera: str
+    url: str
+    full_frame: bool
+
+
+def _best(candidates: Iterable[_Candidate], preference: tuple[str, ...]) -> _Candidate | None:
+    """Full frames before subframes and downsampled frames, then by camera preference
+    (unknown cameras last), then in feed order."""
+    rank = {camera: index for index, camera in enumerate(preference)}
+    ordered = sorted(enumerate(candidates),
+                     key=lambda pair: (not pair[1].full_frame, rank.get(pair[1].camera, len(preference)), pair[0]))
+    return ordered[0][1] if ordered else None
+
+
+def _walk_back(steps: list[Step], page: Callable[[Step], list[dict[str, Any]]],
+               pick: Callable[[list[dict[str, Any]]], Photo | None]) -> Photo | None:
+    """The first photo ``pick`` finds on the pages of ``steps`` (newest first), one request per step."""
+    for step in steps:
+        photo = pick(page(step))
+        if photo is not None:
+            return photo
+    return None
+
+
 # --- photo sources ---------------------------------------------------------------------
 
-class CuriosityRawImages:
-    """Curiosity's raw-image feed, the one behind mars.nasa.gov's raw-image gallery."""
+class _RawImageFeed:
+    """The raw-image feeds behind mars.nasa.gov's galleries: ask for the latest sol, then
+    walk back sol by sol (the latest included, at most ``max_days_back``) for a frame."""
+
+    name = ""
+    what = ""
+    rover = ""
+    list_key = ""
+    preference: tuple[str, ...] = ()
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+
+    def latest_sol_query(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def sol_query(self, sol: int) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def candidate(self, item: dict[str, Any]) -> _Candidate | None:
+        """The item as a photo to choose from, or ``None`` (a thumbnail, no usable URL)."""
+        raise NotImplementedError
+
+    def photo(self, chosen: _Candidate) -> Photo:
+        raise NotImplementedError
+
+    def latest(self, upstream: Upstream, *, max_days_back: int, today: date) -> Photo:
+        probe = _records(upstream.get_json(self.base_url, self.latest_sol_query(), what=self.what),
+                         self.list_key, self.what)
+        latest_sol = integer(probe[0].get("sol")) if probe else None
+        if latest_sol is None:
+            raise SourceUnavailable(f"{self.what} listed no images")
+        sols = [sol for sol in range(latest_sol, latest_sol - max_days_back, -1) if sol >= 0]
+        found = _walk_back(
+            sols, lambda sol: _records(upstream.get_json(self.base_url, self.sol_query(sol), what=self.what),
+                                       self.list_key, self.what),
+            self._pick)
+        if found is None:
+            raise SourceUnavailable(f"no full-size {self.rover} photo in the last {len(sols)} sols "
+                                    f"({sols[-1]}-{sols[0]})")
+        return found
+
+    def _pick(self, items: list[dict[str, Any]]) -> Photo | None:
+        chosen = _best((found for found in map(self.candidate, items) if found is not None), self.preference)
+        return self.photo(chosen) if chosen is not None else None
+
+
+class CuriosityRawImages(_RawImageFeed):
+    """Curiosity's raw-image feed (``/api/v1/raw_image_items/``), behind mars.nasa.gov's gallery.
+
+    Each item: ``{"id", "sol", "imageid", "instrument", "url", "https_url", "date_taken",
+    "is_thumbnail", "image_credit", ..., "extended": {"sample_type", "lmst", "bucket",
+    "mast_az", "mast_el", "url_list", "contributor", "filter_name"}}``. The frame type sits
+    under ``extended``: ``"full"``, ``"thumbnail"``, ``"subframe"``, ``"downsampled"``,
+    ``"chemcam prc"``...; there is no top-level ``sample_type``.
+    """
 
     name = "curiosity_raw"
     what = "Curiosity raw-image feed"
+    rover = "Curiosity"
+    list_key = "items"
     # Colour mast camera first, then navigation and hazard cameras (greyscale, always wide).
     preference = ("MAST_LEFT", "MAST_RIGHT", "NAV_LEFT_B", "NAV_RIGHT_B", "NAV_LEFT_A", "NAV_RIGHT_A",
                   "FHAZ_LEFT_B", "FHAZ_RIGHT_B", "RHAZ_LEFT_B", "RHAZ_RIGHT_B", "FHAZ_LEFT_A",
                   "FHAZ_RIGHT_A", "RHAZ_LEFT_A", "RHAZ_RIGHT_A", "MAHLI", "CHEMCAM_RMI", "MARDI")
 
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
+    def latest_sol_query(self) -> dict[str, Any]:
+        return {"order": "sol desc", "per_page": 1, "page": 0, "condition_1": "msl:mission"}
 
-    def latest(self, upstream: Upstream, *, max_days_back: int, today: date) -> Photo:
-        probe = upstream.get_json(self.base_url, {"order": "sol desc", "per_page": 1, "page": 0,
-                                                  "condition_1": "msl:mission"}, what=self.what)
-        items = _records(probe, "items", self.what)
-        latest_sol = integer(items[0].get("sol")) if items else None
-        if latest_sol is None:
-            raise SourceUnavailable(f"{self.what} listed no images")
-        sols = _walk_sols(latest_sol, max_days_back)
-        for sol in sols:
-            page = upstream.get_json(self.base_url, {
-                "order": "date_taken desc", "per_page": 100, "page": 0, "condition_1": "msl:mission",
+    def sol_query(self, sol: int) -> dict[str, Any]:
+        return {"order": "date_taken desc", "per_page": 100, "page": 0, "condition_1": "msl:mission",
                 "condition_2": f"{sol}:sol:gte", "condition_3": f"{sol}:sol:lte",
-                "extended": "thumbnail::sample_type::noteq"}, what=self.what)
-            photo = self._pick(_records(page, "items", self.what))
-            if photo is not None:
-                return photo
-        raise SourceUnavailable(f"no full-size Curiosity photo in the last {len(sols)} sols "
-                                f"({sols[-1]}-{sols[0]})")
+                "extended": "thumbnail::sample_type::noteq"}
 
-    def _pick(self, items: list[dict[str, Any]]) -> Photo | None:
-        full: list[tuple[str, dict[str, Any]]] = []
-        partial: list[tuple[str, dict[str, Any]]] = []
-        for item in items:
-            sample_type = (text(item.get("sample_type")) or "full").lower()
-            url = _usable_url(item.get("https_url")) or _usable_url(item.get("url"))
-            if item.get("is_thumbnail") is True or sample_type == "thumbnail" or url is None:
-                continue
-            # Full frames before subframes and downsampled ones, then by camera.
-            (full if sample_type == "full" else partial).append((text(item.get("instrument")) or "", item))
-        ranked = _ranked(full, self.preference) + _ranked(partial, self.preference)
-        if not ranked:
+    def candidate(self, item: dict[str, Any]) -> _Candidate | None:
+        sample_type = (text(_field(item, "extended", "sample_type")) or "").lower()
+        url = _usable_url(item.get("https_url")) or _usable_url(item.get("url"))
+        if item.get("is_thumbnail") is True or sample_type == "thumbnail" or url is None:
             return None
-        item = ranked[0]
-        return Photo(url=_usable_url(item.get("https_url")) or _usable_url(item.get("url")) or "",
-                     source=self.name, rover="Curiosity", camera=text(item.get("instrument")) or "unknown",
+        return _Candidate(item, text(item.get("instrument")) or "", url, full_frame=sample_type == "full")
+
+    def photo(self, chosen: _Candidate) -> Photo:
+        item = chosen.item
+        return Photo(url=chosen.url, source=self.name, rover=self.rover, camera=chosen.camera or "unknown",
                      sol=integer(item.get("sol")), taken_at=text(item.get("date_taken")),
                      earth_date=_date_part(item.get("date_taken")),
-                     credit=text(item.get("image_credit")) or "NASA/JPL-Caltech",
-                     source_id=text(item.get("imageid")))
+                     credit=text(item.get("image_credit")) or "NASA/JPL-Caltech")
 
 
-class PerseveranceRawImages:
-    """Perseverance's raw-image feed (mars.nasa.gov's RSS API, JSON flavour)."""
+class PerseveranceRawImages(_RawImageFeed):
+    """Perseverance's raw-image feed (mars.nasa.gov's RSS API, JSON flavour).
+
+    Each image: ``{"imageid", "sol", "sample_type": "Full" | "Thumbnail" | ...,
+    "camera": {"instrument", "filter_name", ...}, "image_files": {"small", "medium",
+    "large", "full_res"}, "date_taken_utc", "date_taken_mars", "credit", "caption",
+    "extended": {"dimension", "subframeRect", ...}, ...}``: here ``sample_type`` is
+    top-level and capitalised.
+    """
 
     name = "perseverance_raw"
     what = "Perseverance raw-image feed"
+    rover = "Perseverance"
+    list_key = "images"
     preference = ("MCZ_LEFT", "MCZ_RIGHT", "NAVCAM_LEFT", "NAVCAM_RIGHT", "FRONT_HAZCAM_LEFT_A",
                   "FRONT_HAZCAM_RIGHT_A", "REAR_HAZCAM_LEFT", "REAR_HAZCAM_RIGHT", "SUPERCAM_RMI",
                   "SHERLOC_WATSON", "SKYCAM")
-
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
 
     def _query(self, **extra: Any) -> dict[str, Any]:
         return {"feed": "raw_images", "category": "mars2020", "feedtype": "json", "page": 0,
                 "order": "sol desc", **extra}
 
-    def latest(self, upstream: Upstream, *, max_days_back: int, today: date) -> Photo:
-        probe = upstream.get_json(self.base_url, self._query(num=1), what=self.what)
-        images = _records(probe, "images", self.what)
-        latest_sol = integer(images[0].get("sol")) if images else None
-        if latest_sol is None:
-            raise SourceUnavailable(f"{self.what} listed no images")
-        sols = _walk_sols(latest_sol, max_days_back)
-        for sol in sols:
-            page = upstream.get_json(self.base_url, self._query(
-                num=100, condition_2=f"{sol}:sol:gte", condition_3=f"{sol}:sol:lte",
-                extended="sample_type::full,"), what=self.what)
-            photo = self._pick(_records(page, "images", self.what))
-            if photo is not None:
-                return photo
-        raise SourceUnavailable(f"no full-size Perseverance photo in the last {len(sols)} sols "
-                                f"({sols[-1]}-{sols[0]})")
+    def latest_sol_query(self) -> dict[str, Any]:
+        return self._query(num=1)
 
-    def _pick(self, images: list[dict[str, Any]]) -> Photo | None:
-        candidates = []
-        for image in images:
-            if "thumbnail" in (text(image.get("sample_type")) or "").lower():
-                continue
-            if self._url(image) is None:
-                continue
-            camera = image.get("camera") if isinstance(image.get("camera"), dict) else {}
-            candidates.append((text(camera.get("instrument")) or "", image))
-        ranked = _ranked(candidates, self.preference)
-        if not ranked:
-            return None
-        image = ranked[0]
-        camera = image.get("camera") if isinstance(image.get("camera"), dict) else {}
-        return Photo(url=self._url(image) or "", source=self.name, rover="Perseverance",
-                     camera=text(camera.get("instrument")) or "unknown", sol=integer(image.get("sol")),
-                     taken_at=text(image.get("date_taken_utc")), earth_date=_date_part(image.get("date_taken_utc")),
-                     credit=text(image.get("credit")) or "NASA/JPL-Caltech",
-                     source_id=text(image.get("imageid")))
+    def sol_query(self, sol: int) -> dict[str, Any]:
+        return self._query(num=100, condition_2=f"{sol}:sol:gte", condition_3=f"{sol}:sol:lte",
+                           extended="sample_type::full,")
 
-    @staticmethod
-    def _url(image: dict[str, Any]) -> str | None:
-        files = image.get("image_files") if isinstance(image.get("image_files"), dict) else {}
+    def candidate(self, item: dict[str, Any]) -> _Candidate | None:
+        sample_type = (text(item.get("sample_type")) or "").lower()
         # "large" is a ~1200 px JPEG: plenty for 320x240, far smaller than full_res PNGs.
-        for size in ("large", "medium", "full_res", "small"):
-            url = _usable_url(files.get(size))
-            if url:
-                return url
-        return None
+        url = next(filter(None, (_usable_url(_field(item, "image_files", size))
+                                 for size in ("large", "medium", "full_res", "small"))), None)
+        if "thumbnail" in sample_type or url is None:
+            return None
+        return _Candidate(item, text(_field(item, "camera", "instrument")) or "", url,
+                          full_frame=sample_type == "full")
+
+    def photo(self, chosen: _Candidate) -> Photo:
+        item = chosen.item
+        return Photo(url=chosen.url, source=self.name, rover=self.rover, camera=chosen.camera or "unknown",
+                     sol=integer(item.get("sol")), taken_at=text(item.get("date_taken_utc")),
+                     earth_date=_date_part(item.get("date_taken_utc")),
+                     credit=text(item.get("credit")) or "NASA/JPL-Caltech")
 
 
 class MarsRoverPhotos:
@@ -305,31 +349,27 @@ class MarsRoverPhotos:
         url = f"{self.base_url}/mars-photos/api/v1/rovers/{self.rover}/photos"
         key = self.api_key()
         days = [today - timedelta(days=offset) for offset in range(max_days_back)]
-        for day in days:
-            page = upstream.get_json(url, {"earth_date": day.isoformat(), "page": 1, "api_key": key},
-                                     what=self.what)
-            photo = self._pick(_records(page, "photos", self.what))
-            if photo is not None:
-                return photo
-        raise SourceUnavailable(f"no {self.rover.title()} photo in the last {len(days)} days "
-                                f"({days[-1].isoformat()} to {days[0].isoformat()})")
+        found = _walk_back(
+            days, lambda day: _records(upstream.get_json(url, {"earth_date": day.isoformat(), "page": 1,
+                                                              "api_key": key}, what=self.what),
+                                       "photos", self.what),
+            self._pick)
+        if found is None:
+            raise SourceUnavailable(f"no {self.rover.title()} photo in the last {len(days)} days "
+                                    f"({days[-1].isoformat()} to {days[0].isoformat()})")
+        return found
 
     def _pick(self, photos: list[dict[str, Any]]) -> Photo | None:
-        candidates = []
-        for photo in photos:
-            camera = photo.get("camera") if isinstance(photo.get("camera"), dict) else {}
-            if _usable_url(photo.get("img_src")):
-                candidates.append((text(camera.get("name")) or "", photo))
-        ranked = _ranked(candidates, self.preference)
-        if not ranked:
+        # This API lists full frames only.
+        chosen = _best((_Candidate(photo, text(_field(photo, "camera", "name")) or "", url, full_frame=True)
+                        for photo in photos if (url := _usable_url(photo.get("img_src")))), self.preference)
+        if chosen is None:
             return None
-        photo = ranked[0]
-        camera = photo.get("camera") if isinstance(photo.get("camera"), dict) else {}
-        rover = photo.get("rover") if isinstance(photo.get("rover"), dict) else {}
-        return Photo(url=_usable_url(photo.get("img_src")) or "", source=self.name,
-                     rover=text(rover.get("name")) or self.rover.title(), camera=text(camera.get("name")) or "unknown",
-                     sol=integer(photo.get("sol")), taken_at=None, earth_date=_date_part(photo.get("earth_date")),
-                     credit="NASA/JPL-Caltech", source_id=text(photo.get("id")))
+        photo = chosen.item
+        return Photo(url=chosen.url, source=self.name,
+                     rover=text(_field(photo, "rover", "name")) or self.rover.title(),
+                     camera=chosen.camera or "unknown", sol=integer(photo.get("sol")), taken_at=None,
+                     earth_date=_date_part(photo.get("earth_date")), credit="NASA/JPL-Caltech")
 
 
 # --- weather sources -------------------------------------------------------------------
