@@ -11,13 +11,13 @@ import pytest
 from stacks.common.config import ConfigError
 from stacks.common.rest_api import ENDPOINT_ACCESS_MODE, TLS_SECURITY_POLICY
 from tests.conftest import ROOT, project_context, synth_suite
+from tests.support.templates import resources
 
 ACCOUNT_STACK = "ApiGatewayAccount"
 
 
 def resources_of_type(suite, resource_type: str) -> dict[str, list[dict]]:
-    return {name: [r for r in suite.template_json(name)["Resources"].values() if r["Type"] == resource_type]
-            for name in suite.stacks}
+    return {name: list(resources(suite.template_json(name), resource_type).values()) for name in suite.stacks}
 
 
 def test_only_the_account_stack_writes_the_api_gateway_account_setting(suite):

@@ -36,17 +36,21 @@ def acknowledge_wildcard_resources(resource: IConstruct, arns: Iterable[str], re
     stack's account and region are pinned or not."""
     stack = cdk.Stack.of(resource)
     for arn in arns:
-        rendered = _nag_rendering(stack.resolve(arn))
+        rendered = nag_rendering(stack.resolve(arn))
         if "*" in rendered:
             acknowledge(resource, f"AwsSolutions-IAM5[Resource::{rendered}]", reason)
 
 
-def _nag_rendering(value: Any) -> str:
+def nag_rendering(value: Any) -> str:
+    """A resolved template value as cdk-nag writes it in finding ids: references, attributes,
+    pseudo parameters and policy variables as ``<name>``."""
     if isinstance(value, str):
         return _POLICY_VARIABLE.sub(r"<\1>", value)
     if isinstance(value, dict) and set(value) == {"Ref"}:
         return f"<{value['Ref']}>"
+    if isinstance(value, dict) and set(value) == {"Fn::GetAtt"}:
+        return "<{}.{}>".format(*value["Fn::GetAtt"])
     if isinstance(value, dict) and set(value) == {"Fn::Join"}:
         separator, parts = value["Fn::Join"]
-        return separator.join(_nag_rendering(part) for part in parts)
+        return separator.join(nag_rendering(part) for part in parts)
     raise ValueError(f"cannot name the cdk-nag finding for resource {value!r}")

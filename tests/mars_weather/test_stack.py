@@ -7,6 +7,7 @@ import pytest
 from aws_cdk.assertions import Match
 
 from stacks.suite import MARS_WEATHER
+from tests.support.templates import all_statements, properties_of
 
 
 @pytest.fixture(scope="module")
@@ -36,9 +37,8 @@ def test_outputs_give_the_url_and_key_id_but_never_the_key_value(template_json):
     outputs = template_json["Outputs"]
     assert {"ApiUrl", "ApiKeyId"} <= set(outputs)
     assert "/mars" in json.dumps(outputs["ApiUrl"]["Value"])
-    for resource in template_json["Resources"].values():
-        if resource["Type"] == "AWS::ApiGateway::ApiKey":
-            assert "Value" not in resource["Properties"]
+    keys = properties_of(template_json, "AWS::ApiGateway::ApiKey")
+    assert keys and all("Value" not in key for key in keys)
 
 
 def test_one_function_on_arm64_with_a_timeout_below_api_gateways(template):
@@ -60,19 +60,17 @@ def test_the_image_bucket_is_private_encrypted_and_expires_images(template):
 
 
 def test_the_nasa_key_secret_is_created_without_any_key_in_the_template(template_json):
-    [secret] = [r["Properties"] for r in template_json["Resources"].values()
-                if r["Type"] == "AWS::SecretsManager::Secret"]
+    [secret] = properties_of(template_json, "AWS::SecretsManager::Secret")
     assert "SecretString" not in secret
     assert json.loads(secret["GenerateSecretString"]["SecretStringTemplate"]) == {"api_key": ""}
 
 
 def test_the_function_reaches_only_its_bucket_prefixes_and_its_secret(template_json):
-    statements = [s for r in template_json["Resources"].values() if r["Type"] == "AWS::IAM::Policy"
-                  for s in r["Properties"]["PolicyDocument"]["Statement"]]
+    statements = all_statements(template_json)
     s3_objects = [s for s in statements if "s3:GetObject" in s["Action"]]
     assert len(s3_objects) == 1
-    resources = json.dumps(s3_objects[0]["Resource"])
-    assert "/images/*" in resources and "/cache/*" in resources
+    objects = json.dumps(s3_objects[0]["Resource"])
+    assert "/images/*" in objects and "/cache/*" in objects
     secret_reads = [s for s in statements if "secretsmanager:GetSecretValue" in s["Action"]]
     assert len(secret_reads) == 1 and "Ref" in json.dumps(secret_reads[0]["Resource"])
 

@@ -18,69 +18,11 @@ from stacks.telepresence_robot.config import TelepresenceRobotConfig, domain_slu
 from stacks.telepresence_robot.device import MASTER_ACTIONS
 from stacks.telepresence_robot.viewers import VIEWER_ACTIONS
 from tests.conftest import project_context, synth_suite
+from tests.support.templates import as_list, grants, only, render, resources, role_granting, role_statements
 
 ROBOT = "robot1"
 ARN_PREFIX = "arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:"
 
-
-# --- helpers ---------------------------------------------------------------------------------
-
-def render(value: Any) -> str:
-    """A template value as text: pseudo parameters and references as ``<name>``."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and set(value) == {"Ref"}:
-        return f"<{value['Ref']}>"
-    if isinstance(value, dict) and set(value) == {"Fn::GetAtt"}:
-        return "<{}.{}>".format(*value["Fn::GetAtt"])
-    if isinstance(value, dict) and set(value) == {"Fn::Join"}:
-        separator, parts = value["Fn::Join"]
-        return separator.join(render(part) for part in parts)
-    raise AssertionError(f"unexpected template value {value!r}")
-
-
-def as_list(value: Any) -> list:
-    return value if isinstance(value, list) else [value]
-
-
-def resources(template_json: dict, resource_type: str) -> dict[str, dict]:
-    return {logical_id: resource for logical_id, resource in template_json["Resources"].items()
-            if resource["Type"] == resource_type}
-
-
-def only(template_json: dict, resource_type: str, **properties: Any) -> tuple[str, dict]:
-    """The one resource of a type whose properties hold ``properties``: (logical id, properties)."""
-    found = [(logical_id, r["Properties"]) for logical_id, r in resources(template_json, resource_type).items()
-             if all(r["Properties"].get(k) == v for k, v in properties.items())]
-    assert len(found) == 1, f"expected one {resource_type} with {properties}, found {len(found)}"
-    return found[0]
-
-
-def grants(statements: list[dict]) -> set[tuple[str, str]]:
-    """(action, resource) pairs of Allow statements."""
-    return {(action, render(resource)) for statement in statements if statement["Effect"] == "Allow"
-            for action in as_list(statement["Action"]) for resource in as_list(statement["Resource"])}
-
-
-def role_statements(template_json: dict, role_id: str) -> list[dict]:
-    """Every permission statement of a role: inline policies and AWS::IAM::Policy resources."""
-    role = template_json["Resources"][role_id]["Properties"]
-    statements = [s for policy in role.get("Policies", []) for s in policy["PolicyDocument"]["Statement"]]
-    for policy in resources(template_json, "AWS::IAM::Policy").values():
-        if {"Ref": role_id} in policy["Properties"].get("Roles", []):
-            statements += policy["Properties"]["PolicyDocument"]["Statement"]
-    return statements
-
-
-def role_granting(template_json: dict, action: str) -> str:
-    """The logical id of the one role any of whose policies allows ``action``."""
-    found = {role_id for role_id in resources(template_json, "AWS::IAM::Role")
-             if any(action in as_list(s["Action"]) for s in role_statements(template_json, role_id))}
-    assert len(found) == 1, f"expected one role allowing {action}, found {sorted(found)}"
-    return found.pop()
-
-
-# --- fixtures --------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def template(suite):

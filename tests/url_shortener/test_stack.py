@@ -8,14 +8,15 @@ from aws_cdk.assertions import Capture, Match
 
 from stacks.suite import URL_SHORTENER, URL_SHORTENER_EDGE
 from tests.conftest import synth_suite
+from tests.support.templates import resources, role_statements
 
 
-def _resources(template_json: dict, cfn_type: str) -> list[dict]:
-    return [r for r in template_json["Resources"].values() if r["Type"] == cfn_type]
+def _of_type(template_json: dict, cfn_type: str) -> list[dict]:
+    return list(resources(template_json, cfn_type).values())
 
 
 def _method(template_json: dict, http_method: str, action_or_type: str) -> dict:
-    for resource in _resources(template_json, "AWS::ApiGateway::Method"):
+    for resource in _of_type(template_json, "AWS::ApiGateway::Method"):
         props = resource["Properties"]
         integration = json.dumps(props.get("Integration", {}))
         if props["HttpMethod"] == http_method and action_or_type in integration:
@@ -64,13 +65,9 @@ def test_table_removal_policy_follows_config():
 # -- IAM ---------------------------------------------------------------------------------
 
 def _policy_statements_of_role(template_json: dict, role_description_start: str) -> list[dict]:
-    [role_id] = [k for k, r in template_json["Resources"].items() if r["Type"] == "AWS::IAM::Role"
-                 and r["Properties"].get("Description", "").startswith(role_description_start)]
-    statements = []
-    for policy in _resources(template_json, "AWS::IAM::Policy"):
-        if {"Ref": role_id} in policy["Properties"]["Roles"]:
-            statements += policy["Properties"]["PolicyDocument"]["Statement"]
-    return statements
+    [role_id] = [k for k, r in resources(template_json, "AWS::IAM::Role").items()
+                 if r["Properties"].get("Description", "").startswith(role_description_start)]
+    return role_statements(template_json, role_id)
 
 
 def test_read_role_may_only_get_items_and_query_the_owner_index(shortener_template_json):
@@ -89,7 +86,7 @@ def test_write_role_may_only_update_and_delete_items_of_the_table(shortener_temp
 
 
 def test_no_iam_statement_grants_a_wildcard_action(shortener_template_json):
-    for policy in _resources(shortener_template_json, "AWS::IAM::Policy"):
+    for policy in _of_type(shortener_template_json, "AWS::IAM::Policy"):
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             assert not any("*" in action for action in actions), statement
@@ -116,8 +113,8 @@ def test_redirect_answers_301_with_location_and_five_minute_cache(shortener_temp
 
 
 def test_create_and_update_validate_the_body_against_models(shortener_template_json):
-    validators = {k: r["Properties"] for k, r in shortener_template_json["Resources"].items()
-                  if r["Type"] == "AWS::ApiGateway::RequestValidator"}
+    validators = {k: r["Properties"] for k, r in
+                  resources(shortener_template_json, "AWS::ApiGateway::RequestValidator").items()}
     for http_method in ("POST", "PUT"):
         props = _method(shortener_template_json, http_method, "UpdateItem")
         assert "application/json" in props["RequestModels"]
@@ -134,7 +131,7 @@ def test_a_bad_body_gets_a_custom_400_with_the_validation_message(shortener_temp
 
 
 def test_preflight_routes_are_mock_integrations_with_cors_headers(shortener_template_json):
-    options = [r["Properties"] for r in _resources(shortener_template_json, "AWS::ApiGateway::Method")
+    options = [r["Properties"] for r in _of_type(shortener_template_json, "AWS::ApiGateway::Method")
                if r["Properties"]["HttpMethod"] == "OPTIONS"]
     assert {o["Integration"]["Type"] for o in options} == {"MOCK"}
     methods = sorted(o["Integration"]["IntegrationResponses"][0]["ResponseParameters"][
@@ -235,7 +232,7 @@ _POLICY_CONFIGS = {"AWS::CloudFront::CachePolicy": "CachePolicyConfig",
 def test_cloudfront_policy_names_carry_the_region_so_a_second_region_can_deploy(shortener_template_json):
     # Policy names are unique per account: without the region a deployment in a second region fails.
     names = [resource["Properties"][config]["Name"] for cfn_type, config in _POLICY_CONFIGS.items()
-             for resource in _resources(shortener_template_json, cfn_type)]
+             for resource in _of_type(shortener_template_json, cfn_type)]
     assert len(names) == 4
     for name in names:
         assert {"Ref": "AWS::Region"} in name["Fn::Join"][1], name
@@ -246,7 +243,7 @@ def test_pinned_cloudfront_policy_names_are_unique_per_region_and_readable():
     for region in ("eu-west-1", "us-east-1"):
         template = synth_suite(context={"region": region}).template_json(URL_SHORTENER)
         names[region] = {resource["Properties"][config]["Name"] for cfn_type, config in _POLICY_CONFIGS.items()
-                         for resource in _resources(template, cfn_type)}
+                         for resource in _of_type(template, cfn_type)}
     assert not names["eu-west-1"] & names["us-east-1"]
     assert "UrlShortener-SecurityHeaders-eu-west-1" in names["eu-west-1"]
 
@@ -277,7 +274,7 @@ def test_cache_hit_rate_alarm_fires_at_80_percent_or_less(shortener_template):
 
 @pytest.mark.parametrize("metric", ["SystemErrors", "UserErrors"])
 def test_dynamodb_error_alarms_exist(shortener_template_json, metric):
-    alarms = [r["Properties"] for r in _resources(shortener_template_json, "AWS::CloudWatch::Alarm")]
+    alarms = [r["Properties"] for r in _of_type(shortener_template_json, "AWS::CloudWatch::Alarm")]
     matching = [a for a in alarms if metric in json.dumps(a.get("Metrics", []))]
     assert len(matching) == 1 and matching[0]["Threshold"] == 1 and matching[0]["AlarmActions"]
 
@@ -307,6 +304,6 @@ def test_outputs_name_everything_a_client_needs(shortener_template_json):
 
 
 def test_saved_insights_queries_cover_domains_paths_and_errors(shortener_template_json):
-    names = sorted(r["Properties"]["Name"] for r in _resources(shortener_template_json,
+    names = sorted(r["Properties"]["Name"] for r in _of_type(shortener_template_json,
                                                                "AWS::Logs::QueryDefinition"))
     assert [n.rsplit("/", 1)[1] for n in names] == ["errors-by-path", "requests-per-domain", "top-paths"]
