@@ -168,3 +168,10 @@ def test_an_answer_to_a_question_not_yet_saved_fails_so_that_it_is_retried(world
     records = world.receive("StarAnswers")
     with pytest.raises(BatchProcessingError):
         save_answer.handler(sqs_event(records), lambda_context)
+
+
+@pytest.mark.parametrize("lat", [10 ** 400, -(10 ** 400), float("nan"), float("inf"), True],
+                         ids=["huge", "huge-negative", "nan", "infinite", "bool"])
+def test_a_queued_question_with_an_impossible_latitude_is_a_poison_record(lat):
+    with pytest.raises(save_logic.PoisonRecord, match="lat out of range"):
+        save_logic.parse_question_message(question_body(lat=lat))
