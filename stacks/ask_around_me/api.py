@@ -90,9 +90,13 @@ class AskAroundMeApi(Construct):
             actions=["dynamodb:Query"], resources=[tables.cell_index_arn]))
 
         self.get_answers = function("GetAnswers", "get_answers", "GET /questions/{id}/answers",
-                                    {"ANSWERS_TABLE_NAME": answers.table_name})
+                                    {"ANSWERS_TABLE_NAME": answers.table_name,
+                                     "QUESTIONS_TABLE_NAME": questions.table_name})
         self.get_answers.function.add_to_role_policy(iam.PolicyStatement(
             actions=["dynamodb:Query"], resources=[answers.table_arn]))
+        # One GetItem tells an unknown question (404) from one without answers.
+        self.get_answers.function.add_to_role_policy(iam.PolicyStatement(
+            actions=["dynamodb:GetItem"], resources=[questions.table_arn]))
 
         self.get_heatmap = function("GetHeatmap", "get_heatmap", "GET /questions/{id}/heatmap",
                                     {"QUESTIONS_TABLE_NAME": questions.table_name})

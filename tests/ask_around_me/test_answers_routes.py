@@ -70,3 +70,19 @@ def test_the_answers_come_a_page_at_a_time_with_a_token_for_the_next(world, answ
         http_event("GET", "/questions/{id}/answers", path={"id": answered}, query={"nextToken": first["nextToken"]}),
         lambda_context)["body"])
     assert sorted([first["answers"][0]["rating"], second["answers"][0]["rating"]]) == [2, 5]
+
+
+def test_the_answers_of_an_unknown_question_are_not_found(world, lambda_context):
+    unknown = str(uuid.uuid4())
+    response = get_answers.handler(http_event("GET", "/questions/{id}/answers", path={"id": unknown}), lambda_context)
+    assert response["statusCode"] == 404
+    assert json.loads(response["body"]) == {"message": f"question {unknown} not found"}
+
+
+def test_a_question_without_answers_has_an_empty_list_of_answers(world, lambda_context):
+    question_id = str(uuid.uuid4())
+    world.tables.Table(QUESTIONS_TABLE).put_item(
+        Item={"questionId": question_id, "type": "geo", "answerCount": 0, "heatmap": {}})
+    response = get_answers.handler(http_event("GET", "/questions/{id}/answers", path={"id": question_id}),
+                                   lambda_context)
+    assert (response["statusCode"], json.loads(response["body"])) == (200, {"questionId": question_id, "answers": []})

@@ -186,8 +186,10 @@ def test_the_heat_map_of_a_star_question_is_a_bad_request(questions, lambda_cont
 
 
 def test_the_heat_map_of_an_unknown_question_is_not_found(questions, lambda_context):
-    event = http_event("GET", "/questions/{id}/heatmap", path={"id": str(uuid.uuid4())})
-    assert get_heatmap.handler(event, lambda_context)["statusCode"] == 404
+    unknown = str(uuid.uuid4())
+    response = get_heatmap.handler(http_event("GET", "/questions/{id}/heatmap", path={"id": unknown}), lambda_context)
+    assert response["statusCode"] == 404
+    assert json.loads(response["body"]) == {"message": f"question {unknown} not found"}
 
 
 # -- hostile bodies: huge numbers, deep nesting, duplicate keys, megabytes, unicode tricks -------

@@ -61,7 +61,7 @@ DOCUMENTED_GRANTS = {
     "post_answer": _grants(("sqs:SendMessage", ["queue/StarAnswers", "queue/GeoAnswers"]),
                            ("dynamodb:GetItem", "table/Questions")),
     "list_questions": _grants(("dynamodb:Query", "table/Questions/index/byCell")),
-    "get_answers": _grants(("dynamodb:Query", "table/Answers")),
+    "get_answers": _grants(("dynamodb:Query", "table/Answers"), ("dynamodb:GetItem", "table/Questions")),
     "get_heatmap": _grants(("dynamodb:GetItem", "table/Questions")),
     "delete_answer": _grants(("dynamodb:DeleteItem", "table/Answers")),
     "save_question": _grants(("dynamodb:PutItem", "table/Questions"), (SQS_CONSUME, "queue/Questions")),

@@ -9,7 +9,7 @@ from boto3.dynamodb.conditions import Key
 
 from ..shared import aws
 from ..shared.handlers import count, http_handler
-from ..shared.http import json_response, question_id_of, require_caller
+from ..shared.http import NotFound, json_response, question_id_of, require_caller
 from .logic import answer_view, next_token, start_key
 
 
@@ -18,6 +18,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     caller = require_caller(event)
     question_id = question_id_of(event.get("pathParameters"), "id")
     start = start_key(question_id, event.get("queryStringParameters"))
+    if aws.question(question_id) is None:
+        raise NotFound(f"question {question_id} not found")
 
     request: dict[str, Any] = {"KeyConditionExpression": Key("questionId").eq(question_id),
                                "Limit": int(os.environ.get("ANSWERS_PAGE_SIZE", "500"))}
