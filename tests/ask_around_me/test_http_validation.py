@@ -175,9 +175,9 @@ def test_a_malformed_question_id_in_the_path_is_rejected(world, lambda_context, 
                      "must be a UUID")
 
 
-def test_a_forged_answers_page_token_is_rejected(world, lambda_context):
+def test_a_forged_answers_page_token_is_rejected(questions, lambda_context):
     event = http_event("GET", "/questions/{id}/answers", path={"id": STAR_QUESTION}, query={"nextToken": "%%%"})
-    _assert_rejected(get_answers.handler(event, lambda_context), world, "nextToken is not valid")
+    _assert_rejected(get_answers.handler(event, lambda_context), questions, "Invalid page token")
 
 
 def test_the_heat_map_of_a_star_question_is_a_bad_request(questions, lambda_context):

@@ -61,7 +61,8 @@ DOCUMENTED_GRANTS = {
     "post_answer": _grants(("sqs:SendMessage", ["queue/StarAnswers", "queue/GeoAnswers"]),
                            ("dynamodb:GetItem", "table/Questions")),
     "list_questions": _grants(("dynamodb:Query", "table/Questions/index/byCell")),
-    "get_answers": _grants(("dynamodb:Query", "table/Answers"), ("dynamodb:GetItem", "table/Questions")),
+    "get_answers": _grants(("dynamodb:Query", "table/Answers"), ("dynamodb:GetItem", "table/Questions"),
+                           (["kms:Encrypt", "kms:Decrypt"], "key/PageTokens")),
     "get_heatmap": _grants(("dynamodb:GetItem", "table/Questions")),
     "delete_answer": _grants(("dynamodb:DeleteItem", "table/Answers")),
     "save_question": _grants(("dynamodb:PutItem", "table/Questions"), (SQS_CONSUME, "queue/Questions")),
@@ -193,6 +194,9 @@ def _names(template_json: dict) -> dict[str, str]:
         if destination:
             failures = {"aggregate_answers": "AggregationFailures", "publish_updates": "PublishFailures"}
             names[_target(destination)] = f"queue/{failures[_mapping_function(template_json, mapping)]}"
+    page_token_key = _env(template_json, "get_answers").get("PAGE_TOKEN_KEY_ARN")
+    if page_token_key:
+        names[_target(page_token_key)] = "key/PageTokens"
     for name, logical_id in _functions(template_json).items():
         log_group = template_json["Resources"][logical_id]["Properties"].get("LoggingConfig", {}).get("LogGroup")
         if log_group:
@@ -219,12 +223,15 @@ def _render(value: Any, names: dict[str, str]) -> str:
 
 
 def _permissions(template_json: dict, statements: list[dict]) -> set[tuple[str, str]]:
-    """(action, resource) pairs the statements allow; anything but plain Allow fails."""
+    """(action, resource) pairs the statements allow; anything but plain Allow fails, except
+    that KMS statements may carry the encryption-context conditions checked on their own."""
     names = _names(template_json)
     allowed = set()
     for statement in statements:
         assert statement["Effect"] == "Allow", statement
-        assert not {"NotAction", "NotResource", "Condition"} & set(statement), statement
+        assert not {"NotAction", "NotResource"} & set(statement), statement
+        assert "Condition" not in statement or all(a.startswith("kms:") for a in _as_list(statement["Action"])), \
+            statement
         for action in _as_list(statement["Action"]):
             for resource in _as_list(statement["Resource"]):
                 allowed.add((action, _render(resource, names)))
@@ -542,6 +549,58 @@ def test_publish_updates_publishes_only_to_geo_and_question_topics(template_json
 def test_connect_realtime_may_only_attach_iot_policies(template_json):
     granted = _function_permissions(template_json, "connect_realtime") - _execution_grants("connect_realtime")
     assert {action for action, _ in granted} == {"iot:AttachPolicy"}
+
+
+# -- answers page tokens ---------------------------------------------------------------------
+
+PAGE_TOKEN_CONTEXT_CONDITION = {
+    "StringEquals": {"kms:EncryptionContext:purpose": "answers-page"},
+    "Null": {"kms:EncryptionContext:questionId": "false"},
+    "ForAllValues:StringEquals": {"kms:EncryptionContextKeys": ["questionId", "purpose"]},
+}
+
+
+def _page_token_key_id(template_json: dict) -> str:
+    arn = _env(template_json, "get_answers")["PAGE_TOKEN_KEY_ARN"]
+    assert arn["Fn::GetAtt"][1] == "Arn"
+    return _target(arn)
+
+
+def test_page_tokens_are_encrypted_with_a_customer_managed_key_of_the_stack_that_rotates(template, template_json):
+    key_id = _page_token_key_id(template_json)
+    assert template_json["Resources"][key_id]["Type"] == "AWS::KMS::Key"
+    assert template_json["Resources"][key_id]["Properties"]["EnableKeyRotation"] is True
+    template.has_resource_properties("AWS::KMS::Key", {
+        "EnableKeyRotation": True, "Description": Match.string_like_regexp("page tokens")})
+
+
+def test_get_answers_may_only_encrypt_and_decrypt_page_tokens_bound_to_a_question(template, template_json):
+    key_id = _page_token_key_id(template_json)
+    role_id = _role_id(template_json, "get_answers")
+    kms_statements = [s for s in _statements_of_role(template_json, role_id)
+                      if any(a.startswith("kms:") for a in _as_list(s["Action"]))]
+    assert kms_statements == [{
+        "Action": ["kms:Decrypt", "kms:Encrypt"], "Effect": "Allow",
+        "Resource": {"Fn::GetAtt": [key_id, "Arn"]}, "Condition": PAGE_TOKEN_CONTEXT_CONDITION}]
+    template.has_resource_properties("AWS::IAM::Policy", {
+        "Roles": [{"Ref": role_id}],
+        "PolicyDocument": {"Statement": Match.array_with([Match.object_like({
+            "Action": ["kms:Decrypt", "kms:Encrypt"], "Condition": PAGE_TOKEN_CONTEXT_CONDITION})]),
+            "Version": "2012-10-17"}})
+
+
+def test_the_grant_condition_names_the_encryption_context_the_function_sends():
+    from lambda_src.ask_around_me.get_answers.logic import encryption_context
+    from stacks.ask_around_me.api import PAGE_TOKEN_CONTEXT_KEYS, PAGE_TOKEN_PURPOSE
+
+    context = encryption_context("4a2d1c34-1b7e-4f55-9d7e-2f1d1c0a9b11")
+    assert sorted(context) == sorted(PAGE_TOKEN_CONTEXT_KEYS)
+    assert context["purpose"] == PAGE_TOKEN_PURPOSE
+
+
+@pytest.mark.parametrize("function", [f for f in FUNCTIONS if f != "get_answers"])
+def test_no_other_function_may_use_a_kms_key(template_json, function):
+    assert not [a for a, _ in _function_permissions(template_json, function) if a.startswith("kms:")]
 
 
 # -- HTTP API --------------------------------------------------------------------------------
