@@ -39,9 +39,11 @@ def page_token_context_condition() -> dict:
 
 @dataclass(frozen=True)
 class JwtIssuer:
-    """Who signs the tokens the API accepts: the issuer URL and the audiences (client ids)."""
+    """Who signs the tokens the API accepts: the issuer URL (the ``iss`` claim, verbatim), the
+    audiences (client ids), and the name the identity pool knows it by (its ``Logins`` key)."""
     url: str
     audience: tuple[str, ...]
+    login_provider: str
 
 
 class AskAroundMeApi(Construct):

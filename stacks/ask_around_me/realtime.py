@@ -56,8 +56,13 @@ class RealtimeAccess(Construct):
             self.identities = SignedInIdentityPool(self, "Identities", user_pool=user_pool, client=user_pool_client,
                                                    role_description=ROLE_DESCRIPTION)
         else:
-            self.oidc_provider = iam.OidcProviderNative(self, "OidcProvider", url=issuer.url,
-                                                        client_ids=list(issuer.audience))
+            # IAM holds one provider per URL per account: a second copy of the stack (another
+            # region, another stage) names the existing one. Registered with the issuer URL
+            # verbatim, as IAM compares it with the token's iss.
+            self.oidc_provider = (
+                iam.OidcProviderNative.from_oidc_provider_arn(self, "OidcProvider", config.oidc_provider_arn)
+                if config.oidc_provider_arn else
+                iam.OidcProviderNative(self, "OidcProvider", url=issuer.url, client_ids=list(issuer.audience)))
             self.identities = SignedInIdentityPool(self, "Identities", oidc_provider=self.oidc_provider,
                                                    role_description=ROLE_DESCRIPTION)
         statements = browser_statements(stack, config.topic_prefix)
@@ -76,7 +81,7 @@ class RealtimeAccess(Construct):
             self, "ConnectRealtime", name="connect_realtime",
             log_retention_days=config.observability.log_retention_days,
             description="POST /realtime/session: lets the caller's Cognito identity use the app's IoT topics",
-            environment={"IDENTITY_POOL_ID": self.identities.identity_pool_id, "JWT_ISSUER": issuer.url,
+            environment={"IDENTITY_POOL_ID": self.identities.identity_pool_id, "LOGIN_PROVIDER": issuer.login_provider,
                          "IOT_POLICY_NAME": self.iot_policy_name, "IOT_DATA_ENDPOINT": self.endpoint.address,
                          "TOPIC_PREFIX": config.topic_prefix})
         attach = iam.Policy(self, "AttachIotPolicy", roles=[self.connect.role], statements=[

@@ -764,9 +764,12 @@ def test_connect_realtime_attaches_the_iot_policy_for_identities_of_the_pool(tem
     iot_policy_id, _ = _one(template_json, "AWS::IoT::Policy")
     pool_id, _ = _one(template_json, "AWS::Cognito::IdentityPool")
     _, authorizer = _one(template_json, "AWS::ApiGatewayV2::Authorizer")
+    user_pool_id, _ = _one(template_json, "AWS::Cognito::UserPool")
     assert env["IOT_POLICY_NAME"] == {"Ref": iot_policy_id}
     assert env["IDENTITY_POOL_ID"] == {"Ref": pool_id}
-    assert env["JWT_ISSUER"] == authorizer["Properties"]["JwtConfiguration"]["Issuer"]
+    assert authorizer["Properties"]["JwtConfiguration"]["Issuer"] == {"Fn::GetAtt": [user_pool_id, "ProviderURL"]}
+    # The identity pool's name for the user pool, which is the Logins key of its tokens.
+    assert env["LOGIN_PROVIDER"] == {"Fn::GetAtt": [user_pool_id, "ProviderName"]}
     assert env["TOPIC_PREFIX"] == PREFIX
 
 
@@ -862,7 +865,6 @@ def test_the_jwt_authorizer_trusts_the_configured_issuer_and_audience(external_j
     assert authorizer["Properties"]["JwtConfiguration"] == {"Issuer": EXTERNAL_ISSUER,
                                                             "Audience": EXTERNAL_AUDIENCE}
     assert {route["AuthorizationType"] for route in _routes(external_json).values()} == {"JWT"}
-    assert _env(external_json, "connect_realtime")["JWT_ISSUER"] == EXTERNAL_ISSUER
 
 
 def test_the_identity_pool_federates_the_external_provider_through_an_iam_oidc_provider(external_json):
@@ -873,6 +875,35 @@ def test_the_identity_pool_federates_the_external_provider_through_an_iam_oidc_p
     assert pool["Properties"]["OpenIdConnectProviderARNs"] == [{"Ref": provider_id}]
     assert not pool["Properties"].get("CognitoIdentityProviders")
     assert pool["Properties"]["AllowUnauthenticatedIdentities"] is False
+
+
+def test_an_auth0_issuer_is_registered_verbatim_and_logs_in_under_its_name_without_the_slash(external_json):
+    # IAM and STS compare the token's iss with the provider URL as registered (Auth0's iss ends
+    # in "/"); the identity pool's Logins key is that URL without scheme and trailing slash.
+    _, provider = _one(external_json, "AWS::IAM::OIDCProvider")
+    login = _env(external_json, "connect_realtime")["LOGIN_PROVIDER"]
+    assert EXTERNAL_ISSUER.endswith("/")
+    assert provider["Properties"]["Url"] == EXTERNAL_ISSUER
+    assert login == "example.eu.auth0.com"
+    assert provider["Properties"]["Url"] == f"https://{login}/"
+
+
+EXISTING_PROVIDER_ARN = "arn:aws:iam::123456789012:oidc-provider/example.eu.auth0.com/"
+
+
+@pytest.fixture(scope="module")
+def existing_provider_json():
+    block = {k: v for k, v in project_context()["askAroundMe"].items() if k not in COGNITO_ONLY_KEYS}
+    block.update(identityProvider="external", jwtIssuer=EXTERNAL_ISSUER, jwtAudience=EXTERNAL_AUDIENCE,
+                 oidcProviderArn=EXISTING_PROVIDER_ARN)
+    return synth_suite(context={"askAroundMe": block}).template_json(ASK_AROUND_ME)
+
+
+def test_an_existing_oidc_provider_is_referenced_instead_of_created(existing_provider_json):
+    assert not _of_type(existing_provider_json, "AWS::IAM::OIDCProvider")
+    _, pool = _one(existing_provider_json, "AWS::Cognito::IdentityPool")
+    assert pool["Properties"]["OpenIdConnectProviderARNs"] == [EXISTING_PROVIDER_ARN]
+    assert _env(existing_provider_json, "connect_realtime")["LOGIN_PROVIDER"] == "example.eu.auth0.com"
 
 
 def test_tables_are_deleted_with_the_stack_when_data_removal_policy_is_destroy(external_json):
