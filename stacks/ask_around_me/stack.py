@@ -58,7 +58,7 @@ class AskAroundMeStack(cdk.Stack):
         one_minute = cdk.Duration.minutes(1)
         for function in (*self.processing.consumers, self.api.post_question, self.api.post_answer,
                          self.api.list_questions, self.api.get_answers, self.api.get_heatmap,
-                         self.api.delete_answer, self.realtime.connect):
+                         self.api.delete_answer, self.realtime.connect, self.realtime.detach):
             self.alarm_topic.alarm(
                 function, "ErrorsAlarm", threshold=0,
                 metric=function.function.metric_errors(period=one_minute),

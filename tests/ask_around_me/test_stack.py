@@ -28,7 +28,8 @@ IOT_ARN = "arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}:"
 API_FUNCTIONS = ("post_question", "post_answer", "list_questions", "get_answers", "get_heatmap",
                  "delete_answer", "connect_realtime")
 CONSUMERS = ("save_question", "save_answer", "aggregate_answers", "publish_updates")
-FUNCTIONS = API_FUNCTIONS + CONSUMERS
+DEPLOY_TIME = ("detach_policy_targets",)
+FUNCTIONS = API_FUNCTIONS + CONSUMERS + DEPLOY_TIME
 
 ROUTES = {
     "GET /questions": "list_questions",
@@ -79,6 +80,10 @@ DOCUMENTED_GRANTS = {
         ("sqs:SendMessage", "queue/PublishFailures")),
     # AttachPolicy to a Cognito identity has no resource-level permission.
     "connect_realtime": _grants(("iot:AttachPolicy", "*")),
+    # ListTargetsForPolicy is authorized on the policy; DetachPolicy on its target, and a
+    # Cognito identity has no resource type.
+    "detach_policy_targets": _grants(("iot:ListTargetsForPolicy", "iot-policy/BrowserIotPolicy"),
+                                     ("iot:DetachPolicy", "*")),
 }
 # CDK's SQS grants (grant_send_messages, and the grants SqsEventSource and SqsDlq make)
 # add these read-only metadata actions next to the documented ones on the same queue.
@@ -194,6 +199,8 @@ def _names(template_json: dict) -> dict[str, str]:
         if destination:
             failures = {"aggregate_answers": "AggregationFailures", "publish_updates": "PublishFailures"}
             names[_target(destination)] = f"queue/{failures[_mapping_function(template_json, mapping)]}"
+    for logical_id in _of_type(template_json, "AWS::IoT::Policy"):
+        names[logical_id] = "iot-policy/BrowserIotPolicy"
     page_token_key = _env(template_json, "get_answers").get("PAGE_TOKEN_KEY_ARN")
     if page_token_key:
         names[_target(page_token_key)] = "key/PageTokens"
@@ -783,6 +790,47 @@ def test_the_ats_data_endpoint_is_described_at_deploy_time_and_given_to_the_publ
     assert _env(template_json, "publish_updates")["IOT_DATA_ENDPOINT"] == address
     assert _env(template_json, "publish_updates")["TOPIC_PREFIX"] == PREFIX
     assert _env(template_json, "connect_realtime")["IOT_DATA_ENDPOINT"] == address
+
+
+def _policy_targets_resource(template_json: dict) -> tuple[str, dict]:
+    return _one(template_json, "Custom::IotPolicyTargets")
+
+
+def test_a_custom_resource_served_by_detach_policy_targets_names_the_browser_iot_policy(template, template_json):
+    iot_policy_id, _ = _one(template_json, "AWS::IoT::Policy")
+    template.has_resource("Custom::IotPolicyTargets", {"Properties": {
+        "ServiceToken": {"Fn::GetAtt": [_functions(template_json)["detach_policy_targets"], "Arn"]},
+        "PolicyName": {"Ref": iot_policy_id},
+        "ServiceTimeout": Match.any_value()}})
+
+
+def test_the_custom_resource_depends_on_the_policy_so_it_is_deleted_and_detaches_first(template_json):
+    iot_policy_id, _ = _one(template_json, "AWS::IoT::Policy")
+    _, resource = _policy_targets_resource(template_json)
+    assert iot_policy_id in _as_list(resource.get("DependsOn", []))
+
+
+def test_the_custom_resource_keeps_its_function_and_permissions_until_its_delete_has_run(template_json):
+    _, resource = _policy_targets_resource(template_json)
+    depends_on = set(_as_list(resource.get("DependsOn", [])))
+    detach_role = _role_id(template_json, "detach_policy_targets")
+    permission_policies = {k for k, p in _of_type(template_json, "AWS::IAM::Policy").items()
+                           if {"Ref": detach_role} in p["Properties"]["Roles"]
+                           and "iot:DetachPolicy" in json.dumps(p["Properties"]["PolicyDocument"])}
+    assert permission_policies and permission_policies <= depends_on
+    assert _functions(template_json)["detach_policy_targets"] in depends_on
+
+
+def test_connect_realtime_is_deleted_before_the_policy_is_detached(template_json):
+    resource_id, _ = _policy_targets_resource(template_json)
+    connect = template_json["Resources"][_functions(template_json)["connect_realtime"]]
+    assert resource_id in _as_list(connect.get("DependsOn", []))
+
+
+def test_cloudformation_stops_waiting_for_the_answer_soon_after_the_function_times_out(template_json):
+    _, resource = _policy_targets_resource(template_json)
+    timeout = _function(template_json, "detach_policy_targets")["Timeout"]
+    assert timeout < int(resource["Properties"]["ServiceTimeout"]) <= timeout + 120
 
 
 # -- outputs ---------------------------------------------------------------------------------
