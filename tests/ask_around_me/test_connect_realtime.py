@@ -99,7 +99,7 @@ def test_a_request_without_a_jwt_gets_401(realtime, lambda_context, headers):
 def test_bearer_token_accepts_the_scheme_in_any_case_and_a_bare_token():
     assert bearer_token({"Authorization": f"bearer {TOKEN}"}) == TOKEN
     assert bearer_token({"authorization": f"  {TOKEN} "}) == TOKEN
-    with pytest.raises(Unauthorized):
+    with pytest.raises(Unauthorized, match="missing Authorization header"):
         bearer_token(None)
 
 
