@@ -8,6 +8,7 @@ from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from stacks.ask_around_me.config import AskAroundMeConfig
@@ -23,11 +24,26 @@ WRITE_ROUTES = ("POST /questions", "POST /answers", "DELETE /answers/{questionId
 MAX_SEARCH_RESULTS = 100
 
 
+# The encryption context of an answers page token (lambda_src/ask_around_me/get_answers/logic.py).
+PAGE_TOKEN_PURPOSE = "answers-page"
+PAGE_TOKEN_CONTEXT_KEYS = ("questionId", "purpose")
+
+
+def page_token_context_condition() -> dict:
+    """The key may be used only under the page-token context: this purpose, a question id,
+    and no other key, so the grant cannot serve any other encryption."""
+    return {"StringEquals": {"kms:EncryptionContext:purpose": PAGE_TOKEN_PURPOSE},
+            "Null": {"kms:EncryptionContext:questionId": "false"},
+            "ForAllValues:StringEquals": {"kms:EncryptionContextKeys": list(PAGE_TOKEN_CONTEXT_KEYS)}}
+
+
 @dataclass(frozen=True)
 class JwtIssuer:
-    """Who signs the tokens the API accepts: the issuer URL and the audiences (client ids)."""
+    """Who signs the tokens the API accepts: the issuer URL (the ``iss`` claim, verbatim), the
+    audiences (client ids), and the name the identity pool knows it by (its ``Logins`` key)."""
     url: str
     audience: tuple[str, ...]
+    login_provider: str
 
 
 class AskAroundMeApi(Construct):
@@ -89,10 +105,24 @@ class AskAroundMeApi(Construct):
         self.list_questions.function.add_to_role_policy(iam.PolicyStatement(
             actions=["dynamodb:Query"], resources=[tables.cell_index_arn]))
 
+        # Page tokens are the next page's start key (another user's id) encrypted under a
+        # context naming the question: opaque to clients and valid for that question only.
+        self.page_token_key = kms.Key(
+            self, "PageTokenKey", enable_key_rotation=True, pending_window=cdk.Duration.days(7),
+            removal_policy=cdk.RemovalPolicy.DESTROY,  # tokens only: nothing else is encrypted with it
+            description=f"Encrypts the answers page tokens of {cdk.Stack.of(self).stack_name}")
         self.get_answers = function("GetAnswers", "get_answers", "GET /questions/{id}/answers",
-                                    {"ANSWERS_TABLE_NAME": answers.table_name})
+                                    {"ANSWERS_TABLE_NAME": answers.table_name,
+                                     "QUESTIONS_TABLE_NAME": questions.table_name,
+                                     "PAGE_TOKEN_KEY_ARN": self.page_token_key.key_arn})
         self.get_answers.function.add_to_role_policy(iam.PolicyStatement(
             actions=["dynamodb:Query"], resources=[answers.table_arn]))
+        # One GetItem tells an unknown question (404) from one without answers.
+        self.get_answers.function.add_to_role_policy(iam.PolicyStatement(
+            actions=["dynamodb:GetItem"], resources=[questions.table_arn]))
+        self.get_answers.function.add_to_role_policy(iam.PolicyStatement(
+            actions=["kms:Decrypt", "kms:Encrypt"], resources=[self.page_token_key.key_arn],
+            conditions=page_token_context_condition()))
 
         self.get_heatmap = function("GetHeatmap", "get_heatmap", "GET /questions/{id}/heatmap",
                                     {"QUESTIONS_TABLE_NAME": questions.table_name})

@@ -13,6 +13,24 @@ from stacks.common.users import UserPoolSettings
 CONTEXT_KEY = "askAroundMe"
 _TOPIC_PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 _AUDIENCE = re.compile(r"^\S{1,256}$")
+# IAM keeps the provider's URL verbatim after "oidc-provider/", scheme removed: host, any path,
+# and a trailing slash if it was registered with one. Global: no region in the ARN.
+_OIDC_PROVIDER_ARN = re.compile(
+    r"^arn:aws(?:-[a-z]+)*:iam::\d{12}:oidc-provider/(?P<url>[A-Za-z0-9.-]+(?:/[^\s?#]*)?)$")
+
+
+def login_provider_name(issuer_url: str) -> str:
+    """How a Cognito identity pool names the provider of ``issuer_url``: the key of its ``Logins``.
+
+    The issuer URL without ``https://`` and without a trailing slash (``tenant.auth0.com`` for
+    ``https://tenant.auth0.com/``); Cognito matches it with the token's ``iss`` read the same
+    way, whether the IAM provider was registered with the slash or without it. For a Cognito
+    user pool this is its provider name, ``cognito-idp.<region>.amazonaws.com/<pool id>``.
+    """
+    name = issuer_url.removeprefix("https://").rstrip("/")
+    if not issuer_url.startswith("https://") or not name or "://" in name:
+        raise ValueError(f"not an https issuer URL: {issuer_url!r}")
+    return name
 
 
 @dataclass(frozen=True)
@@ -22,6 +40,9 @@ class AskAroundMeConfig:
     identity_provider: str
     jwt_issuer: str | None
     jwt_audience: tuple[str, ...]
+    # "external" only: an IAM OIDC provider of jwtIssuer that already exists in the account
+    # (IAM allows one per URL), referenced instead of created.
+    oidc_provider_arn: str | None
     # The stack's own user pool (identityProvider "cognito" only).
     users: UserPoolSettings | None
     allowed_origins: tuple[str, ...]
@@ -47,8 +68,21 @@ class AskAroundMeConfig:
         if provider == "cognito" and (issuer is not None or audience):
             raise ConfigError(f"{CONTEXT_KEY}.jwtIssuer and {CONTEXT_KEY}.jwtAudience must be unset when "
                               f"{CONTEXT_KEY}.identityProvider is 'cognito' (the stack's user pool issues the JWTs)")
+        provider_arn = block.optional_string(
+            "oidcProviderArn", pattern=_OIDC_PROVIDER_ARN,
+            description="an IAM OIDC provider ARN, arn:aws:iam::<account>:oidc-provider/<issuer without https://>")
+        if provider_arn is not None and provider != "external":
+            raise block.fail("oidcProviderArn", "is for identityProvider 'external' only (the stack's user pool "
+                                                "needs no IAM OIDC provider)", provider_arn)
+        if provider_arn is not None and issuer is not None:
+            registered = _OIDC_PROVIDER_ARN.fullmatch(provider_arn)["url"]
+            if registered.rstrip("/") != login_provider_name(issuer):
+                raise block.fail("oidcProviderArn", f"must name the IAM OIDC provider of jwtIssuer "
+                                                    f"({login_provider_name(issuer)}), with or without its trailing "
+                                                    f"slash", provider_arn)
         config = cls(
             identity_provider=provider, jwt_issuer=issuer, jwt_audience=tuple(audience),
+            oidc_provider_arn=provider_arn,
             users=UserPoolSettings.read(block) if provider == "cognito" else None,
             allowed_origins=block.origins("allowedOrigins", ["http://localhost:8080"]),
             topic_prefix=block.string("topicPrefix", "askaroundme", pattern=_TOPIC_PREFIX,

@@ -5,7 +5,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from stacks.ask_around_me.api import POST, AskAroundMeApi, JwtIssuer
-from stacks.ask_around_me.config import AskAroundMeConfig
+from stacks.ask_around_me.config import AskAroundMeConfig, login_provider_name
 from stacks.ask_around_me.processing import QuestionProcessing, QuestionQueues
 from stacks.ask_around_me.realtime import RealtimeAccess
 from stacks.ask_around_me.storage import AskAroundMeTables
@@ -24,9 +24,11 @@ class AskAroundMeStack(cdk.Stack):
         if config.users is not None:
             self.users = WebUsers(self, "Users", settings=config.users, domain_label="askaroundme",
                                   removal_policy=config.data_removal_policy)
-            issuer = JwtIssuer(url=self.users.issuer_url, audience=(self.users.client.user_pool_client_id,))
+            issuer = JwtIssuer(url=self.users.issuer_url, audience=(self.users.client.user_pool_client_id,),
+                               login_provider=self.users.user_pool.user_pool_provider_name)
         else:
-            issuer = JwtIssuer(url=config.jwt_issuer, audience=config.jwt_audience)
+            issuer = JwtIssuer(url=config.jwt_issuer, audience=config.jwt_audience,
+                               login_provider=login_provider_name(config.jwt_issuer))
 
         self.realtime = RealtimeAccess(
             self, "Realtime", config=config, issuer=issuer,
@@ -56,7 +58,7 @@ class AskAroundMeStack(cdk.Stack):
         one_minute = cdk.Duration.minutes(1)
         for function in (*self.processing.consumers, self.api.post_question, self.api.post_answer,
                          self.api.list_questions, self.api.get_answers, self.api.get_heatmap,
-                         self.api.delete_answer, self.realtime.connect):
+                         self.api.delete_answer, self.realtime.connect, self.realtime.detach):
             self.alarm_topic.alarm(
                 function, "ErrorsAlarm", threshold=0,
                 metric=function.function.metric_errors(period=one_minute),

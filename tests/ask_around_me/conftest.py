@@ -126,6 +126,8 @@ class AskAroundMeWorld:
                 **({"StreamSpecification": stream} if with_stream else {}),
             )
         self.queue_urls = {name: self.sqs.create_queue(QueueName=name)["QueueUrl"] for name in QUEUES}
+        self.kms = self._client("kms")
+        self.page_token_key_arn = self.kms.create_key(Description="answers page tokens")["KeyMetadata"]["Arn"]
 
     # --- environment of the functions -------------------------------------------------
     def environment(self) -> dict[str, str]:
@@ -139,6 +141,7 @@ class AskAroundMeWorld:
             "AGGREGATION_LEDGER_TABLE_NAME": LEDGER_TABLE,
             "IOT_DATA_ENDPOINT": IOT_ENDPOINT,
             "TOPIC_PREFIX": "askaroundme",
+            "PAGE_TOKEN_KEY_ARN": self.page_token_key_arn,
         }
 
     # --- SQS --------------------------------------------------------------------------

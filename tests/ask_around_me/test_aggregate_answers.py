@@ -156,7 +156,7 @@ def test_a_record_for_a_missing_question_fails_alone(world, lambda_context):
 def test_sequence_numbers_compare_numerically_once_padded():
     assert aggregate_logic.sequence_key("999") < aggregate_logic.sequence_key("1000")
     assert len(aggregate_logic.sequence_key("1" * 40)) == 40
-    with pytest.raises(aggregate_logic.PoisonRecord):
+    with pytest.raises(aggregate_logic.PoisonRecord, match="bad stream sequence number '12a'"):
         aggregate_logic.sequence_key("12a")
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import uuid
 
 import pytest
@@ -70,3 +72,123 @@ def test_the_answers_come_a_page_at_a_time_with_a_token_for_the_next(world, answ
         http_event("GET", "/questions/{id}/answers", path={"id": answered}, query={"nextToken": first["nextToken"]}),
         lambda_context)["body"])
     assert sorted([first["answers"][0]["rating"], second["answers"][0]["rating"]]) == [2, 5]
+
+
+def test_the_answers_of_an_unknown_question_are_not_found(world, lambda_context):
+    unknown = str(uuid.uuid4())
+    response = get_answers.handler(http_event("GET", "/questions/{id}/answers", path={"id": unknown}), lambda_context)
+    assert response["statusCode"] == 404
+    assert json.loads(response["body"]) == {"message": f"question {unknown} not found"}
+
+
+def test_a_question_without_answers_has_an_empty_list_of_answers(world, lambda_context):
+    question_id = str(uuid.uuid4())
+    world.tables.Table(QUESTIONS_TABLE).put_item(
+        Item={"questionId": question_id, "type": "geo", "answerCount": 0, "heatmap": {}})
+    response = get_answers.handler(http_event("GET", "/questions/{id}/answers", path={"id": question_id}),
+                                   lambda_context)
+    assert (response["statusCode"], json.loads(response["body"])) == (200, {"questionId": question_id, "answers": []})
+
+
+# -- page tokens: opaque, bound to their question ---------------------------------------------
+
+INVALID_TOKEN = {"message": "Invalid page token"}
+
+
+def _page(question_id, lambda_context, token=None, user="alice"):
+    response = get_answers.handler(http_event("GET", "/questions/{id}/answers", user=user, path={"id": question_id},
+                                              query=None if token is None else {"nextToken": token}),
+                                   lambda_context)
+    return response["statusCode"], json.loads(response["body"])
+
+
+def _answered_question(world, lambda_context, *users):
+    question_id = str(uuid.uuid4())
+    world.tables.Table(QUESTIONS_TABLE).put_item(
+        Item={"questionId": question_id, "type": "star", "answerCount": 0, "totalScore": 0})
+    for user in users:
+        world.tables.Table(ANSWERS_TABLE).put_item(Item={
+            "questionId": question_id, "userId": user, "type": "star", "rating": 4,
+            "answeredAt": "2030-01-01T00:00:00.000000Z"})
+    return question_id
+
+
+@pytest.fixture
+def first_page_token(answered, lambda_context, monkeypatch):
+    monkeypatch.setenv("ANSWERS_PAGE_SIZE", "1")
+    status, body = _page(answered, lambda_context)
+    assert status == 200 and "nextToken" in body
+    return body["nextToken"]
+
+
+def _unpadded_b64decode(token: str) -> bytes:
+    return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+
+
+def test_a_page_token_discloses_no_user_id(first_page_token):
+    decoded = _unpadded_b64decode(first_page_token)
+    for user in ("alice", "bob"):
+        assert user not in first_page_token and user.encode() not in decoded
+    with pytest.raises(ValueError, match="Expecting value|codec can't decode"):
+        json.loads(decoded)
+
+
+def test_a_page_token_is_url_safe_base64_without_padding(first_page_token):
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", first_page_token)
+
+
+def test_following_the_tokens_reads_every_answer_once_and_ends_without_a_token(world, answered, first_page_token,
+                                                                               lambda_context):
+    seen, token = [], first_page_token
+    while token is not None:
+        status, page = _page(answered, lambda_context, token)
+        assert status == 200 and len(page["answers"]) <= 1
+        seen += [answer["rating"] for answer in page["answers"]]
+        token = page.get("nextToken")
+    first = _page(answered, lambda_context)[1]["answers"][0]["rating"]
+    assert sorted([first, *seen]) == [2, 5]
+
+
+def test_a_page_token_of_another_question_is_invalid(world, answered, first_page_token, lambda_context):
+    other = _answered_question(world, lambda_context, "carol", "dave")
+    assert _page(other, lambda_context, first_page_token) == (400, INVALID_TOKEN)
+
+
+def _changed_at(token: str, index: int) -> str:
+    return token[:index] + ("A" if token[index] != "A" else "B") + token[index + 1:]
+
+
+# moto's blob starts with the key id in clear (the first 48 characters of the token); altering
+# those, moto answers AccessDeniedException where KMS answers InvalidCiphertextException, so the
+# tampering cases change the nonce, the tag and the ciphertext instead.
+@pytest.mark.parametrize("damage", [
+    lambda token: token[:-6],
+    lambda token: token[:12],
+    lambda token: _changed_at(token, 50),
+    lambda token: _changed_at(token, 70),
+    lambda token: _changed_at(token, len(token) - 3),
+    lambda token: token + "AAAA",
+], ids=["truncated", "cut-to-its-start", "nonce-changed", "tag-changed", "ciphertext-changed", "extended"])
+def test_a_damaged_page_token_is_invalid(answered, first_page_token, lambda_context, damage):
+    assert _page(answered, lambda_context, damage(first_page_token)) == (400, INVALID_TOKEN)
+
+
+@pytest.mark.parametrize("token", [
+    "%%%",
+    "not base64!",
+    "A" * 9000,
+    base64.urlsafe_b64encode(b"\xff" * 80).decode().rstrip("="),
+    base64.urlsafe_b64encode(json.dumps({"u": "bob"}).encode()).decode(),
+    "A",
+], ids=["not-base64", "spaces-and-punctuation", "oversized", "garbage-bytes", "old-plaintext-format", "one-char"])
+def test_a_page_token_this_api_did_not_issue_is_invalid(answered, lambda_context, token):
+    assert _page(answered, lambda_context, token) == (400, INVALID_TOKEN)
+
+
+def test_a_token_encrypted_for_the_question_but_not_by_this_api_is_invalid(world, answered, lambda_context):
+    # The right key and context but a plaintext of another shape: only get_answers may encrypt
+    # with the key, so this stands for a bug in an earlier version of the token format.
+    blob = world.kms.encrypt(KeyId=world.page_token_key_arn, Plaintext=b'["bob"]',
+                             EncryptionContext={"questionId": answered, "purpose": "answers-page"})["CiphertextBlob"]
+    token = base64.urlsafe_b64encode(blob).decode().rstrip("=")
+    assert _page(answered, lambda_context, token) == (400, INVALID_TOKEN)

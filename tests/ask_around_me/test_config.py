@@ -7,7 +7,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
-from stacks.ask_around_me.config import AskAroundMeConfig
+from stacks.ask_around_me.config import AskAroundMeConfig, login_provider_name
 from stacks.common.config import ConfigError
 from tests.conftest import project_context
 
@@ -136,9 +136,8 @@ def test_allowed_origins_must_be_a_non_empty_list_of_origins(origins):
 
 
 def test_every_error_names_the_full_key():
-    with pytest.raises(ConfigError) as error:
+    with pytest.raises(ConfigError, match=r"^askAroundMe\.questionOpenHours "):
         _load(_project_block(questionOpenHours=0))
-    assert str(error.value).startswith("askAroundMe.questionOpenHours ")
 
 
 @pytest.mark.parametrize("key, stage_key", [("postRateLimit", "throttleRateLimit"),
@@ -146,3 +145,71 @@ def test_every_error_names_the_full_key():
 def test_writing_routes_may_not_be_throttled_above_the_stage_default(key, stage_key):
     with pytest.raises(ConfigError, match=f"askAroundMe.{key}"):
         AskAroundMeConfig.from_context(cdk.App(context={"askAroundMe": {stage_key: 10, key: 11}}).node)
+
+
+# -- an existing IAM OIDC provider, and the names AWS gives the issuer ---------------------------
+
+PROVIDER_ARN = "arn:aws:iam::123456789012:oidc-provider/example.eu.auth0.com/"
+
+
+def test_an_external_provider_may_name_an_existing_iam_oidc_provider():
+    assert _load(_external_block(oidcProviderArn=PROVIDER_ARN)).oidc_provider_arn == PROVIDER_ARN
+
+
+def test_without_a_provider_arn_the_stack_registers_the_issuer_itself():
+    assert _load(_external_block()).oidc_provider_arn is None
+
+
+@pytest.mark.parametrize("arn", [
+    "arn:aws:iam::123456789012:oidc-provider/example.eu.auth0.com",  # registered without the slash
+    "arn:aws-cn:iam::123456789012:oidc-provider/example.eu.auth0.com/",
+    "arn:aws-us-gov:iam::123456789012:oidc-provider/example.eu.auth0.com/",
+], ids=["without-trailing-slash", "china-partition", "govcloud-partition"])
+def test_a_provider_arn_of_the_issuer_in_any_partition_with_or_without_its_trailing_slash_loads(arn):
+    assert _load(_external_block(oidcProviderArn=arn)).oidc_provider_arn == arn
+
+
+@pytest.mark.parametrize("arn", [
+    "example.eu.auth0.com",
+    "https://example.eu.auth0.com/",
+    "arn:aws:iam::123456789012:oidc-provider/",
+    "arn:aws:iam::12345:oidc-provider/example.eu.auth0.com/",
+    "arn:aws:iam::123456789012:role/example.eu.auth0.com/",
+    "arn:aws:iam::123456789012:saml-provider/example.eu.auth0.com/",
+    "arn:aws:iam::123456789012:oidc-provider/example.eu.auth0.com/?x=1",
+    "arn:aws:iam:eu-west-1:123456789012:oidc-provider/example.eu.auth0.com/",
+    42,
+], ids=["bare-host", "issuer-url", "no-url", "short-account", "role", "saml-provider", "query", "regional",
+        "number"])
+def test_the_provider_arn_must_be_an_iam_oidc_provider_arn(arn):
+    _rejects(_external_block(oidcProviderArn=arn), "oidcProviderArn")
+
+
+@pytest.mark.parametrize("arn", [
+    "arn:aws:iam::123456789012:oidc-provider/other.eu.auth0.com/",
+    "arn:aws:iam::123456789012:oidc-provider/example.eu.auth0.com/api/",
+    "arn:aws:iam::123456789012:oidc-provider/EXAMPLE.eu.auth0.com/",
+], ids=["other-tenant", "other-path", "other-case"])
+def test_the_provider_arn_must_name_the_provider_of_the_configured_issuer(arn):
+    with pytest.raises(ConfigError, match=r"askAroundMe\.oidcProviderArn must name the IAM OIDC provider of "
+                                          r"jwtIssuer \(example\.eu\.auth0\.com\)"):
+        _load(_external_block(oidcProviderArn=arn))
+
+
+def test_a_provider_arn_is_refused_with_the_stacks_own_user_pool():
+    _rejects(_project_block(oidcProviderArn=PROVIDER_ARN), "oidcProviderArn")
+
+
+@pytest.mark.parametrize("issuer, name", [
+    ("https://tenant.auth0.com/", "tenant.auth0.com"),
+    ("https://tenant.auth0.com", "tenant.auth0.com"),
+    ("https://login.example.com/tenant/v2.0/", "login.example.com/tenant/v2.0"),
+    ("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc", "cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc"),
+], ids=["auth0-with-slash", "auth0-without-slash", "path-with-slash", "cognito-user-pool"])
+def test_the_identity_pool_login_of_an_issuer_is_its_url_without_scheme_and_trailing_slash(issuer, name):
+    assert login_provider_name(issuer) == name
+
+
+def test_an_issuer_that_is_not_https_has_no_login_provider_name():
+    with pytest.raises(ValueError, match="not an https issuer URL"):
+        login_provider_name("http://tenant.auth0.com/")

@@ -8,12 +8,12 @@ import pytest
 from botocore.stub import Stubber
 
 from lambda_src.ask_around_me.connect_realtime import handler as connect_realtime
-from lambda_src.ask_around_me.connect_realtime.logic import bearer_token, login_provider_name, session
+from lambda_src.ask_around_me.connect_realtime.logic import bearer_token, session
 from lambda_src.ask_around_me.shared.http import Unauthorized
 
 from .conftest import IOT_ENDPOINT, http_event
 
-ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example"
+LOGIN_PROVIDER = "cognito-idp.us-east-1.amazonaws.com/us-east-1_Example"
 TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl"
 POLICY = "AskAroundMeBrowsers"
 
@@ -23,7 +23,7 @@ def realtime(world, monkeypatch):
     identities, iot = connect_realtime.identities, connect_realtime.iot
     pool = identities.create_identity_pool(IdentityPoolName="askaroundme", AllowUnauthenticatedIdentities=False)
     iot.create_policy(policyName=POLICY, policyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
-    for name, value in {"IDENTITY_POOL_ID": pool["IdentityPoolId"], "JWT_ISSUER": ISSUER,
+    for name, value in {"IDENTITY_POOL_ID": pool["IdentityPoolId"], "LOGIN_PROVIDER": LOGIN_PROVIDER,
                         "IOT_POLICY_NAME": POLICY}.items():
         monkeypatch.setenv(name, value)
     return iot
@@ -47,6 +47,19 @@ def test_a_session_attaches_the_policy_to_the_callers_identity_and_describes_the
     assert body["clientIdPrefix"] == f"askaroundme-{identity}-"
     assert body["topics"]["user"] == f"askaroundme/users/{identity}"
     assert body["topics"]["system"] == "askaroundme/system"
+
+
+def test_the_identity_is_looked_up_under_the_login_provider_the_stack_configured(realtime, lambda_context,
+                                                                                 monkeypatch):
+    monkeypatch.setenv("LOGIN_PROVIDER", "example.eu.auth0.com")
+    pool_id = connect_realtime.os.environ["IDENTITY_POOL_ID"]
+    identity = connect_realtime.identities.get_id(IdentityPoolId=pool_id, Logins={"x": TOKEN})["IdentityId"]
+    with Stubber(connect_realtime.identities) as stub:
+        stub.add_response("get_id", {"IdentityId": identity}, expected_params={
+            "IdentityPoolId": pool_id, "Logins": {"example.eu.auth0.com": TOKEN}})
+        status, body = _call(lambda_context, {"authorization": f"Bearer {TOKEN}"})
+        stub.assert_no_pending_responses()
+    assert (status, body["identityId"]) == (200, identity)
 
 
 def test_calling_again_is_harmless(realtime, lambda_context):
@@ -86,21 +99,8 @@ def test_a_request_without_a_jwt_gets_401(realtime, lambda_context, headers):
 def test_bearer_token_accepts_the_scheme_in_any_case_and_a_bare_token():
     assert bearer_token({"Authorization": f"bearer {TOKEN}"}) == TOKEN
     assert bearer_token({"authorization": f"  {TOKEN} "}) == TOKEN
-    with pytest.raises(Unauthorized):
+    with pytest.raises(Unauthorized, match="missing Authorization header"):
         bearer_token(None)
-
-
-@pytest.mark.parametrize("issuer, name", [
-    ("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc", "cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc"),
-    ("https://example.eu.auth0.com/", "example.eu.auth0.com"),
-])
-def test_the_login_provider_is_the_issuer_without_its_scheme(issuer, name):
-    assert login_provider_name(issuer) == name
-
-
-def test_a_non_https_issuer_is_a_configuration_error():
-    with pytest.raises(ValueError):
-        login_provider_name("http://example.com")
 
 
 def test_the_session_names_every_topic_of_the_namespace():

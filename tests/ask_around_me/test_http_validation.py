@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 
@@ -74,7 +75,7 @@ def test_a_missing_or_malformed_question_body_is_rejected_and_not_queued(world, 
 def test_a_base64_body_that_does_not_decode_is_rejected(world, lambda_context):
     event = http_event("POST", "/questions", raw_body="!!not base64!!")
     event["isBase64Encoded"] = True
-    _assert_rejected(post_question.handler(event, lambda_context), world, "valid JSON")
+    _assert_rejected(post_question.handler(event, lambda_context), world, "marked base64 but is not valid base64")
 
 
 def test_a_valid_base64_encoded_question_is_accepted(world, lambda_context):
@@ -174,9 +175,9 @@ def test_a_malformed_question_id_in_the_path_is_rejected(world, lambda_context, 
                      "must be a UUID")
 
 
-def test_a_forged_answers_page_token_is_rejected(world, lambda_context):
+def test_a_forged_answers_page_token_is_rejected(questions, lambda_context):
     event = http_event("GET", "/questions/{id}/answers", path={"id": STAR_QUESTION}, query={"nextToken": "%%%"})
-    _assert_rejected(get_answers.handler(event, lambda_context), world, "nextToken is not valid")
+    _assert_rejected(get_answers.handler(event, lambda_context), questions, "Invalid page token")
 
 
 def test_the_heat_map_of_a_star_question_is_a_bad_request(questions, lambda_context):
@@ -185,5 +186,127 @@ def test_the_heat_map_of_a_star_question_is_a_bad_request(questions, lambda_cont
 
 
 def test_the_heat_map_of_an_unknown_question_is_not_found(questions, lambda_context):
-    event = http_event("GET", "/questions/{id}/heatmap", path={"id": str(uuid.uuid4())})
-    assert get_heatmap.handler(event, lambda_context)["statusCode"] == 404
+    unknown = str(uuid.uuid4())
+    response = get_heatmap.handler(http_event("GET", "/questions/{id}/heatmap", path={"id": unknown}), lambda_context)
+    assert response["statusCode"] == 404
+    assert json.loads(response["body"]) == {"message": f"question {unknown} not found"}
+
+
+# -- hostile bodies: huge numbers, deep nesting, duplicate keys, megabytes, unicode tricks -------
+
+HUGE_INTEGER = "9" * 400
+OVER_PYTHON_DIGIT_LIMIT = "9" * 5000  # json.loads raises ValueError past 4300 digits
+QUESTION_FIELDS = '"text": "Is the market open?", "type": "star"'
+
+
+def _question_body(lat: str, lng: str = "0") -> str:
+    return f'{{{QUESTION_FIELDS}, "lat": {lat}, "lng": {lng}}}'
+
+
+def _assert_short_rejection(response, world, *fragments):
+    _assert_rejected(response, world, *fragments)
+    assert len(json.loads(response["body"])["message"]) < 200, "the message must not echo the input"
+
+
+@pytest.mark.parametrize("digits", [HUGE_INTEGER, OVER_PYTHON_DIGIT_LIMIT, f"-{HUGE_INTEGER}"],
+                         ids=["400-digits", "5000-digits", "negative-400-digits"])
+def test_a_question_with_a_huge_integer_coordinate_is_rejected_with_a_clear_message(world, lambda_context,
+                                                                                     digits):
+    event = http_event("POST", "/questions", raw_body=_question_body(digits))
+    _assert_short_rejection(post_question.handler(event, lambda_context), world,
+                            "numbers in the request body may have at most 40 characters")
+
+
+@pytest.mark.parametrize("digits", [HUGE_INTEGER, OVER_PYTHON_DIGIT_LIMIT], ids=["400-digits", "5000-digits"])
+def test_a_geo_answer_with_a_huge_integer_coordinate_is_rejected_with_a_clear_message(questions, lambda_context,
+                                                                                      digits):
+    raw = f'{{"questionId": "{GEO_QUESTION}", "type": "geo", "lat": {digits}, "lng": 0}}'
+    _assert_short_rejection(post_answer.handler(http_event("POST", "/answers", raw_body=raw), lambda_context),
+                            questions, "numbers in the request body may have at most 40 characters")
+
+
+def test_a_star_answer_with_a_huge_integer_rating_is_rejected_with_a_clear_message(questions, lambda_context):
+    raw = f'{{"questionId": "{STAR_QUESTION}", "type": "star", "rating": {HUGE_INTEGER}}}'
+    _assert_short_rejection(post_answer.handler(http_event("POST", "/answers", raw_body=raw), lambda_context),
+                            questions, "numbers in the request body may have at most 40 characters")
+
+
+@pytest.mark.parametrize("lat", ["1e400", "-1e400"], ids=["overflows-to-infinity", "overflows-to-minus-infinity"])
+def test_a_coordinate_that_overflows_a_float_is_out_of_range(world, lambda_context, lat):
+    event = http_event("POST", "/questions", raw_body=_question_body(lat))
+    _assert_short_rejection(post_question.handler(event, lambda_context), world, "'lat' must be between -90 and 90")
+
+
+@pytest.mark.parametrize("lat", [HUGE_INTEGER, OVER_PYTHON_DIGIT_LIMIT], ids=["400-digits", "5000-digits"])
+def test_a_question_search_with_a_huge_coordinate_is_rejected_with_a_short_message(world, lambda_context, lat):
+    event = http_event("GET", "/questions", query={"lat": lat, "lng": "0"})
+    _assert_short_rejection(list_questions.handler(event, lambda_context), world,
+                            "query parameter 'lat' must be between -90 and 90")
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_literals_are_rejected_as_invalid_json(world, lambda_context, literal):
+    event = http_event("POST", "/questions", raw_body=_question_body(literal))
+    _assert_rejected(post_question.handler(event, lambda_context), world,
+                     "request body must be valid JSON (NaN and Infinity are not JSON numbers)")
+
+
+@pytest.mark.parametrize("raw_body", [
+    f'{{{QUESTION_FIELDS}, "lat": 1, "lng": 2, "lat": 3}}',
+    f'{{{QUESTION_FIELDS}, "lat": 1, "lng": 2, "extra": {{"a": 1, "a": 2}}}}',
+], ids=["top-level", "nested"])
+def test_a_body_with_a_duplicate_key_is_rejected(world, lambda_context, raw_body):
+    event = http_event("POST", "/questions", raw_body=raw_body)
+    _assert_rejected(post_question.handler(event, lambda_context), world, "request body repeats the key")
+
+
+def test_a_deeply_nested_body_is_rejected_not_crashed(world, lambda_context):
+    raw = '{"text": ' + "[" * 2000 + "]" * 2000 + ', "type": "star", "lat": 1, "lng": 2}'
+    assert len(raw) < 4100
+    event = http_event("POST", "/questions", raw_body=raw)
+    _assert_rejected(post_question.handler(event, lambda_context), world,
+                     "request body nests deeper than 10 levels")
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(world, lambda_context):
+    body = {**VALID_QUESTION, "text": "[[[[[[[[[[[[ {{{{{{{{{{{{ \" ]]]] still a question?"}
+    response = post_question.handler(http_event("POST", "/questions", body=body), lambda_context)
+    assert response["statusCode"] == 202, response
+
+
+def test_a_megabyte_body_is_rejected_before_it_is_parsed(world, lambda_context):
+    raw = f'{{{QUESTION_FIELDS}, "lat": 1, "lng": 2, "padding": "{"x" * 1_000_000}"}}'
+    _assert_short_rejection(post_question.handler(http_event("POST", "/questions", raw_body=raw), lambda_context),
+                            world, "request body must be at most 16384 bytes")
+
+
+def test_a_megabyte_base64_body_is_rejected_before_it_is_decoded(world, lambda_context):
+    raw = f'{{{QUESTION_FIELDS}, "lat": 1, "lng": 2, "padding": "{"x" * 1_000_000}"}}'
+    event = http_event("POST", "/questions", raw_body=raw, base64_body=True)
+    _assert_short_rejection(post_question.handler(event, lambda_context), world,
+                            "request body must be at most 16384 bytes")
+
+
+def test_a_base64_body_gets_the_same_checks_as_a_plain_one(world, lambda_context):
+    event = http_event("POST", "/questions", raw_body=f'{{{QUESTION_FIELDS}, "lat": 1, "lat": 1, "lng": 2}}',
+                       base64_body=True)
+    _assert_rejected(post_question.handler(event, lambda_context), world, "request body repeats the key 'lat'")
+
+
+def test_a_base64_body_that_is_not_utf8_is_rejected(world, lambda_context):
+    event = http_event("POST", "/questions")
+    event.update(body=base64.b64encode(b'{"text": "\xff\xfe"}').decode(), isBase64Encoded=True)
+    _assert_rejected(post_question.handler(event, lambda_context), world, "request body must be UTF-8")
+
+
+def test_text_with_an_unpaired_surrogate_is_rejected_instead_of_poisoning_the_queue(world, lambda_context):
+    raw = '{"text": "market \\ud800 open?", "type": "star", "lat": 1, "lng": 2}'
+    _assert_rejected(post_question.handler(http_event("POST", "/questions", raw_body=raw), lambda_context),
+                     world, "unpaired UTF-16 surrogate")
+
+
+@pytest.mark.parametrize("field", ["lat", "lng"])
+def test_a_boolean_coordinate_of_a_geo_answer_is_not_a_number(questions, lambda_context, field):
+    body = {"questionId": GEO_QUESTION, "type": "geo", "lat": 1.0, "lng": 2.0, field: True}
+    _assert_rejected(post_answer.handler(http_event("POST", "/answers", body=body), lambda_context), questions,
+                     f"'{field}' must be a number")

@@ -84,7 +84,7 @@ def test_every_function_package_is_deployed_by_the_stack(suite):
         r["Properties"] for r in suite.template_json("AskAroundMe")["Resources"].values()
         if r["Type"] == "AWS::Lambda::Function") if props.get("Runtime", "").startswith("python")}
     assert handlers == {f"ask_around_me.{function}.handler.handler" for function in FUNCTIONS}
-    assert len(FUNCTIONS) == 11
+    assert len(FUNCTIONS) == 12
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)

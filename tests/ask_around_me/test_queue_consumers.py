@@ -166,5 +166,12 @@ def test_an_answer_of_the_wrong_type_for_its_question_fails_alone(world, star_qu
 def test_an_answer_to_a_question_not_yet_saved_fails_so_that_it_is_retried(world, lambda_context):
     send(world, "StarAnswers", [answer_body(str(uuid.uuid4()), "bob")])
     records = world.receive("StarAnswers")
-    with pytest.raises(BatchProcessingError):
+    with pytest.raises(BatchProcessingError, match=r"All records failed processing(.|\n)*QuestionNotFound"):
         save_answer.handler(sqs_event(records), lambda_context)
+
+
+@pytest.mark.parametrize("lat", [10 ** 400, -(10 ** 400), float("nan"), float("inf"), True],
+                         ids=["huge", "huge-negative", "nan", "infinite", "bool"])
+def test_a_queued_question_with_an_impossible_latitude_is_a_poison_record(lat):
+    with pytest.raises(save_logic.PoisonRecord, match="lat out of range"):
+        save_logic.parse_question_message(question_body(lat=lat))

@@ -28,7 +28,8 @@ IOT_ARN = "arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}:"
 API_FUNCTIONS = ("post_question", "post_answer", "list_questions", "get_answers", "get_heatmap",
                  "delete_answer", "connect_realtime")
 CONSUMERS = ("save_question", "save_answer", "aggregate_answers", "publish_updates")
-FUNCTIONS = API_FUNCTIONS + CONSUMERS
+DEPLOY_TIME = ("detach_policy_targets",)
+FUNCTIONS = API_FUNCTIONS + CONSUMERS + DEPLOY_TIME
 
 ROUTES = {
     "GET /questions": "list_questions",
@@ -61,7 +62,8 @@ DOCUMENTED_GRANTS = {
     "post_answer": _grants(("sqs:SendMessage", ["queue/StarAnswers", "queue/GeoAnswers"]),
                            ("dynamodb:GetItem", "table/Questions")),
     "list_questions": _grants(("dynamodb:Query", "table/Questions/index/byCell")),
-    "get_answers": _grants(("dynamodb:Query", "table/Answers")),
+    "get_answers": _grants(("dynamodb:Query", "table/Answers"), ("dynamodb:GetItem", "table/Questions"),
+                           (["kms:Encrypt", "kms:Decrypt"], "key/PageTokens")),
     "get_heatmap": _grants(("dynamodb:GetItem", "table/Questions")),
     "delete_answer": _grants(("dynamodb:DeleteItem", "table/Answers")),
     "save_question": _grants(("dynamodb:PutItem", "table/Questions"), (SQS_CONSUME, "queue/Questions")),
@@ -78,6 +80,10 @@ DOCUMENTED_GRANTS = {
         ("sqs:SendMessage", "queue/PublishFailures")),
     # AttachPolicy to a Cognito identity has no resource-level permission.
     "connect_realtime": _grants(("iot:AttachPolicy", "*")),
+    # ListTargetsForPolicy is authorized on the policy; DetachPolicy on its target, and a
+    # Cognito identity has no resource type.
+    "detach_policy_targets": _grants(("iot:ListTargetsForPolicy", "iot-policy/BrowserIotPolicy"),
+                                     ("iot:DetachPolicy", "*")),
 }
 # CDK's SQS grants (grant_send_messages, and the grants SqsEventSource and SqsDlq make)
 # add these read-only metadata actions next to the documented ones on the same queue.
@@ -193,6 +199,11 @@ def _names(template_json: dict) -> dict[str, str]:
         if destination:
             failures = {"aggregate_answers": "AggregationFailures", "publish_updates": "PublishFailures"}
             names[_target(destination)] = f"queue/{failures[_mapping_function(template_json, mapping)]}"
+    for logical_id in _of_type(template_json, "AWS::IoT::Policy"):
+        names[logical_id] = "iot-policy/BrowserIotPolicy"
+    page_token_key = _env(template_json, "get_answers").get("PAGE_TOKEN_KEY_ARN")
+    if page_token_key:
+        names[_target(page_token_key)] = "key/PageTokens"
     for name, logical_id in _functions(template_json).items():
         log_group = template_json["Resources"][logical_id]["Properties"].get("LoggingConfig", {}).get("LogGroup")
         if log_group:
@@ -219,12 +230,15 @@ def _render(value: Any, names: dict[str, str]) -> str:
 
 
 def _permissions(template_json: dict, statements: list[dict]) -> set[tuple[str, str]]:
-    """(action, resource) pairs the statements allow; anything but plain Allow fails."""
+    """(action, resource) pairs the statements allow; anything but plain Allow fails, except
+    that KMS statements may carry the encryption-context conditions checked on their own."""
     names = _names(template_json)
     allowed = set()
     for statement in statements:
         assert statement["Effect"] == "Allow", statement
-        assert not {"NotAction", "NotResource", "Condition"} & set(statement), statement
+        assert not {"NotAction", "NotResource"} & set(statement), statement
+        assert "Condition" not in statement or all(a.startswith("kms:") for a in _as_list(statement["Action"])), \
+            statement
         for action in _as_list(statement["Action"]):
             for resource in _as_list(statement["Resource"]):
                 allowed.add((action, _render(resource, names)))
@@ -544,6 +558,58 @@ def test_connect_realtime_may_only_attach_iot_policies(template_json):
     assert {action for action, _ in granted} == {"iot:AttachPolicy"}
 
 
+# -- answers page tokens ---------------------------------------------------------------------
+
+PAGE_TOKEN_CONTEXT_CONDITION = {
+    "StringEquals": {"kms:EncryptionContext:purpose": "answers-page"},
+    "Null": {"kms:EncryptionContext:questionId": "false"},
+    "ForAllValues:StringEquals": {"kms:EncryptionContextKeys": ["questionId", "purpose"]},
+}
+
+
+def _page_token_key_id(template_json: dict) -> str:
+    arn = _env(template_json, "get_answers")["PAGE_TOKEN_KEY_ARN"]
+    assert arn["Fn::GetAtt"][1] == "Arn"
+    return _target(arn)
+
+
+def test_page_tokens_are_encrypted_with_a_customer_managed_key_of_the_stack_that_rotates(template, template_json):
+    key_id = _page_token_key_id(template_json)
+    assert template_json["Resources"][key_id]["Type"] == "AWS::KMS::Key"
+    assert template_json["Resources"][key_id]["Properties"]["EnableKeyRotation"] is True
+    template.has_resource_properties("AWS::KMS::Key", {
+        "EnableKeyRotation": True, "Description": Match.string_like_regexp("page tokens")})
+
+
+def test_get_answers_may_only_encrypt_and_decrypt_page_tokens_bound_to_a_question(template, template_json):
+    key_id = _page_token_key_id(template_json)
+    role_id = _role_id(template_json, "get_answers")
+    kms_statements = [s for s in _statements_of_role(template_json, role_id)
+                      if any(a.startswith("kms:") for a in _as_list(s["Action"]))]
+    assert kms_statements == [{
+        "Action": ["kms:Decrypt", "kms:Encrypt"], "Effect": "Allow",
+        "Resource": {"Fn::GetAtt": [key_id, "Arn"]}, "Condition": PAGE_TOKEN_CONTEXT_CONDITION}]
+    template.has_resource_properties("AWS::IAM::Policy", {
+        "Roles": [{"Ref": role_id}],
+        "PolicyDocument": {"Statement": Match.array_with([Match.object_like({
+            "Action": ["kms:Decrypt", "kms:Encrypt"], "Condition": PAGE_TOKEN_CONTEXT_CONDITION})]),
+            "Version": "2012-10-17"}})
+
+
+def test_the_grant_condition_names_the_encryption_context_the_function_sends():
+    from lambda_src.ask_around_me.get_answers.logic import encryption_context
+    from stacks.ask_around_me.api import PAGE_TOKEN_CONTEXT_KEYS, PAGE_TOKEN_PURPOSE
+
+    context = encryption_context("4a2d1c34-1b7e-4f55-9d7e-2f1d1c0a9b11")
+    assert sorted(context) == sorted(PAGE_TOKEN_CONTEXT_KEYS)
+    assert context["purpose"] == PAGE_TOKEN_PURPOSE
+
+
+@pytest.mark.parametrize("function", [f for f in FUNCTIONS if f != "get_answers"])
+def test_no_other_function_may_use_a_kms_key(template_json, function):
+    assert not [a for a, _ in _function_permissions(template_json, function) if a.startswith("kms:")]
+
+
 # -- HTTP API --------------------------------------------------------------------------------
 
 def _routes(template_json: dict) -> dict[str, dict]:
@@ -705,9 +771,12 @@ def test_connect_realtime_attaches_the_iot_policy_for_identities_of_the_pool(tem
     iot_policy_id, _ = _one(template_json, "AWS::IoT::Policy")
     pool_id, _ = _one(template_json, "AWS::Cognito::IdentityPool")
     _, authorizer = _one(template_json, "AWS::ApiGatewayV2::Authorizer")
+    user_pool_id, _ = _one(template_json, "AWS::Cognito::UserPool")
     assert env["IOT_POLICY_NAME"] == {"Ref": iot_policy_id}
     assert env["IDENTITY_POOL_ID"] == {"Ref": pool_id}
-    assert env["JWT_ISSUER"] == authorizer["Properties"]["JwtConfiguration"]["Issuer"]
+    assert authorizer["Properties"]["JwtConfiguration"]["Issuer"] == {"Fn::GetAtt": [user_pool_id, "ProviderURL"]}
+    # The identity pool's name for the user pool, which is the Logins key of its tokens.
+    assert env["LOGIN_PROVIDER"] == {"Fn::GetAtt": [user_pool_id, "ProviderName"]}
     assert env["TOPIC_PREFIX"] == PREFIX
 
 
@@ -721,6 +790,47 @@ def test_the_ats_data_endpoint_is_described_at_deploy_time_and_given_to_the_publ
     assert _env(template_json, "publish_updates")["IOT_DATA_ENDPOINT"] == address
     assert _env(template_json, "publish_updates")["TOPIC_PREFIX"] == PREFIX
     assert _env(template_json, "connect_realtime")["IOT_DATA_ENDPOINT"] == address
+
+
+def _policy_targets_resource(template_json: dict) -> tuple[str, dict]:
+    return _one(template_json, "Custom::IotPolicyTargets")
+
+
+def test_a_custom_resource_served_by_detach_policy_targets_names_the_browser_iot_policy(template, template_json):
+    iot_policy_id, _ = _one(template_json, "AWS::IoT::Policy")
+    template.has_resource("Custom::IotPolicyTargets", {"Properties": {
+        "ServiceToken": {"Fn::GetAtt": [_functions(template_json)["detach_policy_targets"], "Arn"]},
+        "PolicyName": {"Ref": iot_policy_id},
+        "ServiceTimeout": Match.any_value()}})
+
+
+def test_the_custom_resource_depends_on_the_policy_so_it_is_deleted_and_detaches_first(template_json):
+    iot_policy_id, _ = _one(template_json, "AWS::IoT::Policy")
+    _, resource = _policy_targets_resource(template_json)
+    assert iot_policy_id in _as_list(resource.get("DependsOn", []))
+
+
+def test_the_custom_resource_keeps_its_function_and_permissions_until_its_delete_has_run(template_json):
+    _, resource = _policy_targets_resource(template_json)
+    depends_on = set(_as_list(resource.get("DependsOn", [])))
+    detach_role = _role_id(template_json, "detach_policy_targets")
+    permission_policies = {k for k, p in _of_type(template_json, "AWS::IAM::Policy").items()
+                           if {"Ref": detach_role} in p["Properties"]["Roles"]
+                           and "iot:DetachPolicy" in json.dumps(p["Properties"]["PolicyDocument"])}
+    assert permission_policies and permission_policies <= depends_on
+    assert _functions(template_json)["detach_policy_targets"] in depends_on
+
+
+def test_connect_realtime_is_deleted_before_the_policy_is_detached(template_json):
+    resource_id, _ = _policy_targets_resource(template_json)
+    connect = template_json["Resources"][_functions(template_json)["connect_realtime"]]
+    assert resource_id in _as_list(connect.get("DependsOn", []))
+
+
+def test_cloudformation_stops_waiting_for_the_answer_soon_after_the_function_times_out(template_json):
+    _, resource = _policy_targets_resource(template_json)
+    timeout = _function(template_json, "detach_policy_targets")["Timeout"]
+    assert timeout < int(resource["Properties"]["ServiceTimeout"]) <= timeout + 120
 
 
 # -- outputs ---------------------------------------------------------------------------------
@@ -803,7 +913,6 @@ def test_the_jwt_authorizer_trusts_the_configured_issuer_and_audience(external_j
     assert authorizer["Properties"]["JwtConfiguration"] == {"Issuer": EXTERNAL_ISSUER,
                                                             "Audience": EXTERNAL_AUDIENCE}
     assert {route["AuthorizationType"] for route in _routes(external_json).values()} == {"JWT"}
-    assert _env(external_json, "connect_realtime")["JWT_ISSUER"] == EXTERNAL_ISSUER
 
 
 def test_the_identity_pool_federates_the_external_provider_through_an_iam_oidc_provider(external_json):
@@ -814,6 +923,35 @@ def test_the_identity_pool_federates_the_external_provider_through_an_iam_oidc_p
     assert pool["Properties"]["OpenIdConnectProviderARNs"] == [{"Ref": provider_id}]
     assert not pool["Properties"].get("CognitoIdentityProviders")
     assert pool["Properties"]["AllowUnauthenticatedIdentities"] is False
+
+
+def test_an_auth0_issuer_is_registered_verbatim_and_logs_in_under_its_name_without_the_slash(external_json):
+    # IAM and STS compare the token's iss with the provider URL as registered (Auth0's iss ends
+    # in "/"); the identity pool's Logins key is that URL without scheme and trailing slash.
+    _, provider = _one(external_json, "AWS::IAM::OIDCProvider")
+    login = _env(external_json, "connect_realtime")["LOGIN_PROVIDER"]
+    assert EXTERNAL_ISSUER.endswith("/")
+    assert provider["Properties"]["Url"] == EXTERNAL_ISSUER
+    assert login == "example.eu.auth0.com"
+    assert provider["Properties"]["Url"] == f"https://{login}/"
+
+
+EXISTING_PROVIDER_ARN = "arn:aws:iam::123456789012:oidc-provider/example.eu.auth0.com/"
+
+
+@pytest.fixture(scope="module")
+def existing_provider_json():
+    block = {k: v for k, v in project_context()["askAroundMe"].items() if k not in COGNITO_ONLY_KEYS}
+    block.update(identityProvider="external", jwtIssuer=EXTERNAL_ISSUER, jwtAudience=EXTERNAL_AUDIENCE,
+                 oidcProviderArn=EXISTING_PROVIDER_ARN)
+    return synth_suite(context={"askAroundMe": block}).template_json(ASK_AROUND_ME)
+
+
+def test_an_existing_oidc_provider_is_referenced_instead_of_created(existing_provider_json):
+    assert not _of_type(existing_provider_json, "AWS::IAM::OIDCProvider")
+    _, pool = _one(existing_provider_json, "AWS::Cognito::IdentityPool")
+    assert pool["Properties"]["OpenIdConnectProviderARNs"] == [EXISTING_PROVIDER_ARN]
+    assert _env(existing_provider_json, "connect_realtime")["LOGIN_PROVIDER"] == "example.eu.auth0.com"
 
 
 def test_tables_are_deleted_with_the_stack_when_data_removal_policy_is_destroy(external_json):

@@ -7,8 +7,8 @@
    for the identity (GetCredentialsForIdentity with the same token) and connects over
    MQTT/WebSocket with SigV4.
 
-Environment: IDENTITY_POOL_ID, JWT_ISSUER (login provider of the identity pool),
-IOT_POLICY_NAME, IOT_DATA_ENDPOINT, TOPIC_PREFIX.
+Environment: IDENTITY_POOL_ID, LOGIN_PROVIDER (the identity pool's name for the JWT issuer,
+the key of ``Logins``: set by the stack), IOT_POLICY_NAME, IOT_DATA_ENDPOINT, TOPIC_PREFIX.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 
 from ..shared.handlers import count, http_handler, logger
 from ..shared.http import json_response
-from .logic import bearer_token, login_provider_name, session
+from .logic import bearer_token, session
 
 identities = boto3.client("cognito-identity")
 iot = boto3.client("iot")
@@ -36,7 +36,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         identity_id = identities.get_id(
             IdentityPoolId=os.environ["IDENTITY_POOL_ID"],
-            Logins={login_provider_name(os.environ["JWT_ISSUER"]): token})["IdentityId"]
+            Logins={os.environ["LOGIN_PROVIDER"]: token})["IdentityId"]
     except ClientError as error:
         if error.response["Error"]["Code"] not in _REFUSED_TOKEN:
             raise

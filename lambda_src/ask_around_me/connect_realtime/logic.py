@@ -30,14 +30,6 @@ def bearer_token(headers: Mapping[str, Any] | None) -> str:
     return value
 
 
-def login_provider_name(issuer: str) -> str:
-    """The key of ``Logins`` for an OIDC or Cognito user pool issuer: its URL without the scheme."""
-    name = issuer.removeprefix("https://").rstrip("/")
-    if not name or "://" in name:
-        raise ValueError(f"not an https issuer URL: {issuer!r}")
-    return name
-
-
 def session(*, identity_id: str, endpoint: str, region: str, prefix: str) -> dict[str, Any]:
     """The connection settings and topic namespace for ``identity_id``."""
     return {

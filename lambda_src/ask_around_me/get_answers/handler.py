@@ -1,33 +1,72 @@
-"""GET /questions/{id}/answers: the answers to a question, a page at a time."""
+"""GET /questions/{id}/answers: the answers to a question, a page at a time.
+
+404 for an unknown question; the page token is opaque and bound to the question (logic.py):
+KMS encrypts and decrypts it with the stack's page-token key (PAGE_TOKEN_KEY_ARN).
+"""
 
 from __future__ import annotations
 
 import os
 from typing import Any
 
+import boto3
 from boto3.dynamodb.conditions import Key
+from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from ..shared import aws
 from ..shared.handlers import count, http_handler
-from ..shared.http import json_response, question_id_of, require_caller
-from .logic import answer_view, next_token, start_key
+from ..shared.http import NotFound, json_response, question_id_of, require_caller
+from .logic import (
+    InvalidPageToken,
+    answer_view,
+    encryption_context,
+    start_key,
+    token_ciphertext,
+    token_of,
+    token_plaintext,
+)
+
+# KMS answers in milliseconds; bounded so that two calls and two DynamoDB reads fit the
+# function's 10 s timeout even when KMS does not answer.
+kms = boto3.client("kms", config=Config(connect_timeout=1, read_timeout=2,
+                                        retries={"mode": "standard", "total_max_attempts": 2}))
+# What KMS answers for a blob that is not a ciphertext of this key for this context.
+_NOT_OUR_TOKEN = ("InvalidCiphertextException", "IncorrectKeyException")
+
+
+def _decrypt(ciphertext: bytes, question_id: str) -> bytes:
+    try:
+        return kms.decrypt(CiphertextBlob=ciphertext, KeyId=os.environ["PAGE_TOKEN_KEY_ARN"],
+                           EncryptionContext=encryption_context(question_id))["Plaintext"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in _NOT_OUR_TOKEN:
+            raise
+        count("InvalidPageTokens")
+        raise InvalidPageToken() from None
+
+
+def _encrypt(plaintext: bytes, question_id: str) -> bytes:
+    return kms.encrypt(KeyId=os.environ["PAGE_TOKEN_KEY_ARN"], Plaintext=plaintext,
+                       EncryptionContext=encryption_context(question_id))["CiphertextBlob"]
 
 
 @http_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     caller = require_caller(event)
     question_id = question_id_of(event.get("pathParameters"), "id")
-    start = start_key(question_id, event.get("queryStringParameters"))
+    ciphertext = token_ciphertext(event.get("queryStringParameters"))
+    if aws.question(question_id) is None:
+        raise NotFound(f"question {question_id} not found")
 
     request: dict[str, Any] = {"KeyConditionExpression": Key("questionId").eq(question_id),
                                "Limit": int(os.environ.get("ANSWERS_PAGE_SIZE", "500"))}
-    if start:
-        request["ExclusiveStartKey"] = start
+    if ciphertext is not None:
+        request["ExclusiveStartKey"] = start_key(question_id, _decrypt(ciphertext, question_id))
     page = aws.table(os.environ["ANSWERS_TABLE_NAME"]).query(**request)
     body: dict[str, Any] = {"questionId": question_id,
                             "answers": [answer_view(item, caller) for item in page.get("Items", [])]}
+    if page.get("LastEvaluatedKey"):
+        body["nextToken"] = token_of(_encrypt(token_plaintext(question_id, page["LastEvaluatedKey"]), question_id))
     count("AnswerPagesServed")
-    token = next_token(page.get("LastEvaluatedKey"))
-    if token:
-        body["nextToken"] = token
     return json_response(200, body)

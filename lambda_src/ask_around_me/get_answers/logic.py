@@ -1,34 +1,77 @@
-"""GET /questions/{id}/answers: paging token and response shape. Pure: no boto3."""
+"""GET /questions/{id}/answers: paging tokens and response shape. Pure: no boto3.
+
+A page token is the DynamoDB start key of the next page (the last answerer's user id),
+encrypted with the stack's page-token KMS key under an encryption context naming the
+question (:func:`encryption_context`), and written as unpadded base64url. The client learns
+nothing from it, and it decrypts for no other question: KMS refuses a ciphertext whose
+context differs from the one it was made with.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+import re
 from typing import Any, Mapping
 
 from ..shared.http import BadRequest
 from ..shared.views import number
 
+PAGE_TOKEN_PURPOSE = "answers-page"
+# A KMS ciphertext blob is at most 6144 bytes: 8192 base64 characters. Longer is never ours.
+MAX_TOKEN_LENGTH = 8192
+MAX_USER_ID_LENGTH = 1024
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 
-def start_key(question_id: str, query: Mapping[str, str] | None) -> dict[str, str] | None:
-    """ExclusiveStartKey from the opaque ``nextToken`` of a previous page."""
+
+class InvalidPageToken(BadRequest):
+    """Anything but a page token this route issued for this question."""
+
+    def __init__(self) -> None:
+        super().__init__("Invalid page token")
+
+
+def encryption_context(question_id: str) -> dict[str, str]:
+    """What a page token is bound to; the IAM grant on the key requires the same purpose."""
+    return {"questionId": question_id, "purpose": PAGE_TOKEN_PURPOSE}
+
+
+def token_ciphertext(query: Mapping[str, str] | None) -> bytes | None:
+    """The ciphertext inside ``nextToken``, None on the first page; InvalidPageToken for
+    anything that cannot be one (checked before KMS is asked)."""
     token = (query or {}).get("nextToken")
     if not token:
         return None
+    if len(token) > MAX_TOKEN_LENGTH or not _BASE64URL.fullmatch(token) or len(token) % 4 == 1:
+        raise InvalidPageToken()
     try:
-        decoded = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
-    except (binascii.Error, UnicodeError, ValueError):
-        raise BadRequest("nextToken is not valid") from None
-    if not isinstance(decoded, dict) or not isinstance(decoded.get("u"), str):
-        raise BadRequest("nextToken is not valid")
-    return {"questionId": question_id, "userId": decoded["u"]}
+        return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except binascii.Error:
+        raise InvalidPageToken() from None
 
 
-def next_token(last_evaluated_key: Mapping[str, Any] | None) -> str | None:
-    if not last_evaluated_key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps({"u": last_evaluated_key["userId"]}).encode()).decode("ascii")
+def start_key(question_id: str, plaintext: bytes) -> dict[str, str]:
+    """ExclusiveStartKey from a decrypted token; InvalidPageToken for any other plaintext."""
+    try:
+        decoded = json.loads(plaintext)
+    except (UnicodeDecodeError, ValueError):
+        raise InvalidPageToken() from None
+    user_id = decoded.get("u") if isinstance(decoded, dict) else None
+    if not isinstance(user_id, str) or not 0 < len(user_id) <= MAX_USER_ID_LENGTH or set(decoded) != {"u"}:
+        raise InvalidPageToken()
+    return {"questionId": question_id, "userId": user_id}
+
+
+def token_plaintext(question_id: str, last_evaluated_key: Mapping[str, Any]) -> bytes:
+    """What the next page's token encrypts: the user id the next page starts after."""
+    if last_evaluated_key.get("questionId") != question_id:
+        raise ValueError(f"start key {last_evaluated_key!r} is not of question {question_id}")
+    return json.dumps({"u": last_evaluated_key["userId"]}, separators=(",", ":")).encode("utf-8")
+
+
+def token_of(ciphertext: bytes) -> str:
+    return base64.urlsafe_b64encode(ciphertext).decode("ascii").rstrip("=")
 
 
 def answer_view(item: Mapping[str, Any], caller: str) -> dict[str, Any]:

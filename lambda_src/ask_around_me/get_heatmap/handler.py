@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from ..shared import aws
@@ -14,11 +13,7 @@ from .logic import heatmap_view
 @http_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     question_id = question_id_of(event.get("pathParameters"), "id")
-    question = aws.table(os.environ["QUESTIONS_TABLE_NAME"]).get_item(
-        Key={"questionId": question_id},
-        ProjectionExpression="questionId, #t, answerCount, heatmap",
-        ExpressionAttributeNames={"#t": "type"},
-    ).get("Item")
+    question = aws.question(question_id, "type", "answerCount", "heatmap")
     if question is None:
         raise NotFound(f"question {question_id} not found")
     view = heatmap_view(question)

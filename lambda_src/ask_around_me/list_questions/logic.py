@@ -27,7 +27,7 @@ from typing import Any, Iterable, Mapping
 import pygeohash
 
 from ..shared.cells import CELL_PRECISION, POLAR_CAP_LATITUDE, POLAR_NORTH, POLAR_SOUTH
-from ..shared.http import BadRequest
+from ..shared.http import BadRequest, shown
 from ..shared.timestamps import iso
 from ..shared.views import question_view
 
@@ -53,9 +53,9 @@ def _coordinate(raw: str | None, name: str, low: float, high: float) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise BadRequest(f"query parameter '{name}' must be a number, got {raw!r}") from None
+        raise BadRequest(f"query parameter '{name}' must be a number, got {shown(raw)}") from None
     if not math.isfinite(value) or not low <= value <= high:
-        raise BadRequest(f"query parameter '{name}' must be between {low:g} and {high:g}, got {raw!r}")
+        raise BadRequest(f"query parameter '{name}' must be between {low:g} and {high:g}, got {shown(raw)}")
     return value
 
 

@@ -10,25 +10,18 @@ from typing import Any
 import boto3
 
 from ..shared import aws
-from ..shared.handlers import count, http_handler, tracer
+from ..shared.handlers import count, http_handler
 from ..shared.http import json_response, read_json_object, require_caller
 from .logic import answer_message, check_question, parse_new_answer, queue_env_var
 
 sqs = boto3.client("sqs")
 
 
-@tracer.capture_method
-def _question(question_id: str) -> dict[str, Any] | None:
-    table = aws.table(os.environ["QUESTIONS_TABLE_NAME"])
-    return table.get_item(Key={"questionId": question_id}, ProjectionExpression="#t",
-                          ExpressionAttributeNames={"#t": "type"}).get("Item")
-
-
 @http_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     user_id = require_caller(event)
     answer = parse_new_answer(read_json_object(event))
-    check_question(answer, _question(answer.question_id))
+    check_question(answer, aws.question(answer.question_id, "type"))
 
     message = answer_message(answer, user_id=user_id, answered_at=datetime.now(timezone.utc))
     sqs.send_message(QueueUrl=os.environ[queue_env_var(answer.type)], MessageBody=json.dumps(message))

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Mapping
 
-from ..shared.http import BadRequest, NotFound, canonical_uuid, coordinate
-from ..shared.model import MAX_RATING, MIN_RATING, QUESTION_TYPES
+from ..shared.http import BadRequest, NotFound, canonical_uuid, coordinate, shown
+from ..shared.model import MAX_LATITUDE, MAX_LONGITUDE, MAX_RATING, MIN_RATING, QUESTION_TYPES
 from ..shared.timestamps import iso
 
 
@@ -23,7 +23,7 @@ class NewAnswer:
 def _question_id(value: Any) -> str:
     question_id = canonical_uuid(value)
     if question_id is None:
-        raise BadRequest(f"'questionId' must be a question id (UUID), got {value!r}")
+        raise BadRequest(f"'questionId' must be a question id (UUID), got {shown(value)}")
     return question_id
 
 
@@ -33,14 +33,14 @@ def parse_new_answer(body: Mapping[str, Any]) -> NewAnswer:
     if answer_type == "star":
         rating = body.get("rating")
         if isinstance(rating, bool) or not isinstance(rating, int):
-            raise BadRequest(f"'rating' must be an integer from {MIN_RATING} to {MAX_RATING}, got {rating!r}")
+            raise BadRequest(f"'rating' must be an integer from {MIN_RATING} to {MAX_RATING}, got {shown(rating)}")
         if not MIN_RATING <= rating <= MAX_RATING:
-            raise BadRequest(f"'rating' must be from {MIN_RATING} to {MAX_RATING}, got {rating}")
+            raise BadRequest(f"'rating' must be from {MIN_RATING} to {MAX_RATING}, got {shown(rating)}")
         return NewAnswer(question_id, "star", rating=rating)
     if answer_type == "geo":
-        return NewAnswer(question_id, "geo", lat=coordinate(body, "lat", 90.0, required_for="a geo answer"),
-                         lng=coordinate(body, "lng", 180.0, required_for="a geo answer"))
-    raise BadRequest(f"'type' must be one of {', '.join(QUESTION_TYPES)}, got {answer_type!r}")
+        return NewAnswer(question_id, "geo", lat=coordinate(body, "lat", MAX_LATITUDE, required_for="a geo answer"),
+                         lng=coordinate(body, "lng", MAX_LONGITUDE, required_for="a geo answer"))
+    raise BadRequest(f"'type' must be one of {', '.join(QUESTION_TYPES)}, got {shown(answer_type)}")
 
 
 def check_question(answer: NewAnswer, question: Mapping[str, Any] | None) -> None:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Mapping
 
-from ..shared.http import BadRequest, coordinate
-from ..shared.model import MAX_TEXT_LENGTH, QUESTION_TYPES
+from ..shared.http import BadRequest, coordinate, shown
+from ..shared.model import MAX_LATITUDE, MAX_LONGITUDE, MAX_TEXT_LENGTH, QUESTION_TYPES
 from ..shared.timestamps import iso
 
 
@@ -28,9 +28,9 @@ def parse_new_question(body: Mapping[str, Any]) -> NewQuestion:
         raise BadRequest(f"'text' must be at most {MAX_TEXT_LENGTH} characters, got {len(text)}")
     question_type = body.get("type")
     if question_type not in QUESTION_TYPES:
-        raise BadRequest(f"'type' must be one of {', '.join(QUESTION_TYPES)}, got {question_type!r}")
-    return NewQuestion(text=text, type=question_type, lat=coordinate(body, "lat", 90.0),
-                       lng=coordinate(body, "lng", 180.0))
+        raise BadRequest(f"'type' must be one of {', '.join(QUESTION_TYPES)}, got {shown(question_type)}")
+    return NewQuestion(text=text, type=question_type, lat=coordinate(body, "lat", MAX_LATITUDE),
+                       lng=coordinate(body, "lng", MAX_LONGITUDE))
 
 
 def question_message(question: NewQuestion, *, question_id: str, author: str, created: datetime) -> dict[str, Any]:

@@ -25,9 +25,7 @@ class QuestionNotFound(LookupError):
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
     answer = parse_answer_message(record.json_body)  # raises: this record fails alone
-    question = aws.table(os.environ["QUESTIONS_TABLE_NAME"]).get_item(
-        Key={"questionId": answer.question_id}, ProjectionExpression="#t",
-        ExpressionAttributeNames={"#t": "type"}).get("Item")
+    question = aws.question(answer.question_id, "type")
     if question is None:
         count("AnswersToUnknownQuestions")
         raise QuestionNotFound(f"question {answer.question_id} not found")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pygeohash
 
-from ..shared.model import MAX_RATING, MIN_RATING
+from ..shared.model import MAX_LATITUDE, MAX_LONGITUDE, MAX_RATING, MIN_RATING
 from ..shared.records import PoisonRecord, coordinate_in_range, message_fields
 from ..shared.timestamps import is_iso
 
@@ -39,8 +39,8 @@ def parse_answer_message(body: Any) -> Answer:
         return Answer(question_id, user_id, "star", answered_at, rating=rating)
     if answer_type == "geo":
         return Answer(question_id, user_id, "geo", answered_at,
-                      lat=coordinate_in_range(body.get("lat"), "lat", 90.0),
-                      lng=coordinate_in_range(body.get("lng"), "lng", 180.0))
+                      lat=coordinate_in_range(body.get("lat"), "lat", MAX_LATITUDE),
+                      lng=coordinate_in_range(body.get("lng"), "lng", MAX_LONGITUDE))
     raise PoisonRecord(f"unknown answer type {answer_type!r}")
 
 

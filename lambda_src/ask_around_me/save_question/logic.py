@@ -9,7 +9,7 @@ from typing import Any
 import pygeohash
 
 from ..shared.cells import index_cell
-from ..shared.model import MAX_TEXT_LENGTH, QUESTION_TYPES
+from ..shared.model import MAX_LATITUDE, MAX_LONGITUDE, MAX_TEXT_LENGTH, QUESTION_TYPES
 from ..shared.records import PoisonRecord, coordinate_in_range, message_fields
 from ..shared.timestamps import is_iso
 
@@ -36,7 +36,7 @@ def parse_question_message(body: Any) -> Question:
         raise PoisonRecord(f"unknown question type {question_type!r}")
     if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT_LENGTH:
         raise PoisonRecord(f"text must be a non-empty string of at most {MAX_TEXT_LENGTH} characters")
-    lat, lng = coordinate_in_range(lat, "lat", 90.0), coordinate_in_range(lng, "lng", 180.0)
+    lat, lng = coordinate_in_range(lat, "lat", MAX_LATITUDE), coordinate_in_range(lng, "lng", MAX_LONGITUDE)
     if not isinstance(author, str) or not author:
         raise PoisonRecord("author is required")
     if not is_iso(created):

@@ -6,6 +6,7 @@ never import boto3.
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import Any, Callable
 
@@ -30,3 +31,12 @@ def conditional_write(write: Callable[..., Any], **request: Any) -> bool:
             raise
         return False
     return True
+
+
+def question(question_id: str, *attributes: str) -> dict[str, Any] | None:
+    """The Questions item ``question_id`` with only ``attributes`` (eventually consistent), or None
+    when it does not exist. Names are passed as placeholders: ``type`` is a reserved word."""
+    names = {f"#a{index}": attribute for index, attribute in enumerate(("questionId", *attributes))}
+    return table(os.environ["QUESTIONS_TABLE_NAME"]).get_item(
+        Key={"questionId": question_id}, ProjectionExpression=", ".join(names),
+        ExpressionAttributeNames=names).get("Item")

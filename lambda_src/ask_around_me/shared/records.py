@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import math
 import uuid
 from typing import Any, Mapping
+
+from .model import is_coordinate
 
 
 class PoisonRecord(ValueError):
@@ -25,7 +26,6 @@ def message_fields(body: Any, *names: str) -> tuple[Any, ...]:
 
 def coordinate_in_range(value: Any, name: str, limit: float) -> float:
     """A finite number within +/- ``limit`` (latitude 90, longitude 180), or PoisonRecord."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or abs(value) > limit:
-        raise PoisonRecord(f"{name} out of range: {value!r}")
+    if not is_coordinate(value, limit):
+        raise PoisonRecord(f"{name} out of range: {value!r:.40}")
     return float(value)
