@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.templates import resources
+
 SYSTEM = Path(__file__).resolve().parents[2] / "lambda_src" / "ask_around_me"
 SHARED = SYSTEM / "shared"
 FUNCTIONS = sorted(p.name for p in SYSTEM.iterdir() if (p / "handler.py").exists())
@@ -80,9 +82,9 @@ def _top_level_imports(paths: set[Path]) -> set[tuple[Path, str]]:
 
 
 def test_every_function_package_is_deployed_by_the_stack(suite):
-    handlers = {props["Handler"] for props in (
-        r["Properties"] for r in suite.template_json("AskAroundMe")["Resources"].values()
-        if r["Type"] == "AWS::Lambda::Function") if props.get("Runtime", "").startswith("python")}
+    functions = resources(suite.template_json("AskAroundMe"), "AWS::Lambda::Function").values()
+    handlers = {f["Properties"]["Handler"] for f in functions
+                if f["Properties"].get("Runtime", "").startswith("python")}
     assert handlers == {f"ask_around_me.{function}.handler.handler" for function in FUNCTIONS}
     assert len(FUNCTIONS) == 12
 

@@ -19,6 +19,7 @@ from aws_cdk.assertions import Match
 
 from stacks.suite import ASK_AROUND_ME
 from tests.conftest import project_context, synth_suite
+from tests.support.templates import as_list, one, resources, role_policy_documents, role_statements
 
 CONTEXT = project_context()["askAroundMe"]
 PREFIX = CONTEXT["topicPrefix"]
@@ -50,9 +51,9 @@ STREAM_READ = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetSh
 
 def _grants(*pairs: tuple[Iterable[str] | str, Iterable[str] | str]) -> set[tuple[str, str]]:
     granted = set()
-    for actions, resources in pairs:
+    for actions, targets in pairs:
         for action in [actions] if isinstance(actions, str) else actions:
-            for resource in [resources] if isinstance(resources, str) else resources:
+            for resource in [targets] if isinstance(targets, str) else targets:
                 granted.add((action, resource))
     return granted
 
@@ -92,19 +93,6 @@ CDK_SQS_METADATA = ("sqs:GetQueueAttributes", "sqs:GetQueueUrl")
 
 # -- template walking ------------------------------------------------------------------------
 
-def _as_list(value: Any) -> list:
-    return value if isinstance(value, list) else [value]
-
-
-def _of_type(template_json: dict, cfn_type: str) -> dict[str, dict]:
-    return {k: r for k, r in template_json["Resources"].items() if r["Type"] == cfn_type}
-
-
-def _one(template_json: dict, cfn_type: str) -> tuple[str, dict]:
-    [(logical_id, resource)] = _of_type(template_json, cfn_type).items()
-    return logical_id, resource
-
-
 def _target(value: Any) -> str:
     """The logical id a ``Ref`` or ``Fn::GetAtt`` points to."""
     if isinstance(value, dict) and "Ref" in value:
@@ -117,7 +105,7 @@ def _target(value: Any) -> str:
 def _functions(template_json: dict) -> dict[str, str]:
     """Function name (from the handler ``ask_around_me.<name>.handler.handler``) -> logical id."""
     found = {}
-    for logical_id, resource in _of_type(template_json, "AWS::Lambda::Function").items():
+    for logical_id, resource in resources(template_json, "AWS::Lambda::Function").items():
         match = re.fullmatch(r"ask_around_me\.(\w+)\.handler\.handler", resource["Properties"].get("Handler", ""))
         if match:
             assert match.group(1) not in found, f"two functions with handler {match.group(0)}"
@@ -139,25 +127,8 @@ def _role_id(template_json: dict, name: str) -> str:
     return _target(role)
 
 
-def _policies_of_role(template_json: dict, role_id: str) -> list[dict]:
-    """Every policy document that applies to the role: attached policies and inline ones."""
-    documents = [policy["Properties"]["PolicyDocument"]
-                 for policy in _of_type(template_json, "AWS::IAM::Policy").values()
-                 if {"Ref": role_id} in policy["Properties"].get("Roles", [])]
-    for managed in _of_type(template_json, "AWS::IAM::ManagedPolicy").values():
-        if {"Ref": role_id} in managed["Properties"].get("Roles", []):
-            documents.append(managed["Properties"]["PolicyDocument"])
-    role = template_json["Resources"][role_id]["Properties"]
-    documents += [inline["PolicyDocument"] for inline in role.get("Policies", [])]
-    return documents
-
-
-def _statements_of_role(template_json: dict, role_id: str) -> list[dict]:
-    return [s for document in _policies_of_role(template_json, role_id) for s in document["Statement"]]
-
-
 def _mappings(template_json: dict) -> list[dict]:
-    return [r["Properties"] for r in _of_type(template_json, "AWS::Lambda::EventSourceMapping").values()]
+    return [r["Properties"] for r in resources(template_json, "AWS::Lambda::EventSourceMapping").values()]
 
 
 def _mapping_function(template_json: dict, mapping: dict) -> str:
@@ -170,14 +141,14 @@ def _stream_mappings(template_json: dict) -> list[dict]:
 
 
 def _queue_mappings(template_json: dict) -> list[dict]:
-    queues = _of_type(template_json, "AWS::SQS::Queue")
+    queues = resources(template_json, "AWS::SQS::Queue")
     return [m for m in _mappings(template_json) if _target(m["EventSourceArn"]) in queues]
 
 
 def _names(template_json: dict) -> dict[str, str]:
     """Readable names of the tables, queues and function log groups, by logical id."""
     names: dict[str, str] = {}
-    for logical_id, table in _of_type(template_json, "AWS::DynamoDB::GlobalTable").items():
+    for logical_id, table in resources(template_json, "AWS::DynamoDB::GlobalTable").items():
         props = table["Properties"]
         keys = {k["AttributeName"]: k["KeyType"] for k in props["KeySchema"]}
         if any(index["IndexName"] == "byCell" for index in props.get("GlobalSecondaryIndexes", [])):
@@ -199,7 +170,7 @@ def _names(template_json: dict) -> dict[str, str]:
         if destination:
             failures = {"aggregate_answers": "AggregationFailures", "publish_updates": "PublishFailures"}
             names[_target(destination)] = f"queue/{failures[_mapping_function(template_json, mapping)]}"
-    for logical_id in _of_type(template_json, "AWS::IoT::Policy"):
+    for logical_id in resources(template_json, "AWS::IoT::Policy"):
         names[logical_id] = "iot-policy/BrowserIotPolicy"
     page_token_key = _env(template_json, "get_answers").get("PAGE_TOKEN_KEY_ARN")
     if page_token_key:
@@ -237,10 +208,10 @@ def _permissions(template_json: dict, statements: list[dict]) -> set[tuple[str, 
     for statement in statements:
         assert statement["Effect"] == "Allow", statement
         assert not {"NotAction", "NotResource"} & set(statement), statement
-        assert "Condition" not in statement or all(a.startswith("kms:") for a in _as_list(statement["Action"])), \
+        assert "Condition" not in statement or all(a.startswith("kms:") for a in as_list(statement["Action"])), \
             statement
-        for action in _as_list(statement["Action"]):
-            for resource in _as_list(statement["Resource"]):
+        for action in as_list(statement["Action"]):
+            for resource in as_list(statement["Resource"]):
                 allowed.add((action, _render(resource, names)))
     return allowed
 
@@ -251,7 +222,7 @@ def _execution_grants(function: str) -> set[tuple[str, str]]:
 
 
 def _function_permissions(template_json: dict, function: str) -> set[tuple[str, str]]:
-    return _permissions(template_json, _statements_of_role(template_json, _role_id(template_json, function)))
+    return _permissions(template_json, role_statements(template_json, _role_id(template_json, function)))
 
 
 def _by_action(template_json: dict, statements: list[dict]) -> dict[str, set[str]]:
@@ -262,11 +233,11 @@ def _by_action(template_json: dict, statements: list[dict]) -> dict[str, set[str
 
 
 def _alarms(template_json: dict) -> list[dict]:
-    return [r["Properties"] for r in _of_type(template_json, "AWS::CloudWatch::Alarm").values()]
+    return [r["Properties"] for r in resources(template_json, "AWS::CloudWatch::Alarm").values()]
 
 
 def _notifies_alarm_topic(template_json: dict, alarm: dict) -> bool:
-    topic_id, _ = _one(template_json, "AWS::SNS::Topic")
+    topic_id, _ = one(template_json, "AWS::SNS::Topic")
     return {"Ref": topic_id} in alarm.get("AlarmActions", [])
 
 
@@ -303,12 +274,12 @@ FAILURE_QUEUES = ("QuestionsDlq", "StarAnswersDlq", "GeoAnswersDlq", "Aggregatio
 
 def test_the_queues_are_three_work_queues_their_dead_letter_queues_and_two_stream_failure_queues(
         template_json, names):
-    queue_names = {names.get(k) for k in _of_type(template_json, "AWS::SQS::Queue")}
+    queue_names = {names.get(k) for k in resources(template_json, "AWS::SQS::Queue")}
     assert queue_names == {f"queue/{q}" for q in WORK_QUEUES + FAILURE_QUEUES}
 
 
 def test_every_queue_is_encrypted_with_sqs_managed_keys(template_json):
-    queues = _of_type(template_json, "AWS::SQS::Queue")
+    queues = resources(template_json, "AWS::SQS::Queue")
     assert len(queues) == 8
     for queue in queues.values():
         assert queue["Properties"].get("SqsManagedSseEnabled") is True, queue
@@ -316,15 +287,15 @@ def test_every_queue_is_encrypted_with_sqs_managed_keys(template_json):
 
 
 def test_every_queue_refuses_requests_without_tls(template_json):
-    for queue_id in _of_type(template_json, "AWS::SQS::Queue"):
-        denies = [s for policy in _of_type(template_json, "AWS::SQS::QueuePolicy").values()
+    for queue_id in resources(template_json, "AWS::SQS::Queue"):
+        denies = [s for policy in resources(template_json, "AWS::SQS::QueuePolicy").values()
                   if {"Ref": queue_id} in policy["Properties"]["Queues"]
                   for s in policy["Properties"]["PolicyDocument"]["Statement"]
                   if s["Effect"] == "Deny"
                   and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
-                  and _as_list(s["Action"]) == ["sqs:*"]
+                  and as_list(s["Action"]) == ["sqs:*"]
                   and s["Principal"] in ({"AWS": "*"}, "*")
-                  and {"Fn::GetAtt": [queue_id, "Arn"]} in _as_list(s["Resource"])]
+                  and {"Fn::GetAtt": [queue_id, "Arn"]} in as_list(s["Resource"])]
         assert denies, f"no TLS-only policy on {queue_id}"
 
 
@@ -436,7 +407,7 @@ def test_the_ledger_expires_tombstones_through_ttl(template_json, names):
 
 
 def test_every_table_is_encrypted_and_point_in_time_recoverable(template_json):
-    tables = _of_type(template_json, "AWS::DynamoDB::GlobalTable")
+    tables = resources(template_json, "AWS::DynamoDB::GlobalTable")
     assert len(tables) == 3
     for table in tables.values():
         props = table["Properties"]
@@ -473,7 +444,7 @@ def _is_default_key_administration(statement: dict) -> bool:
     """The standard first statement of a KMS key policy, which hands the key's access
     control to the account's IAM policies; without it the key cannot be managed."""
     principal = statement.get("Principal", {})
-    return (_as_list(statement["Action"]) == ["kms:*"] and set(principal) == {"AWS"}
+    return (as_list(statement["Action"]) == ["kms:*"] and set(principal) == {"AWS"}
             and _render(principal["AWS"], {}).endswith(":root"))
 
 
@@ -488,7 +459,7 @@ def test_no_statement_in_the_stack_allows_a_wildcard_action(template_json):
             if template_json["Resources"][logical_id]["Type"] == "AWS::KMS::Key" \
                     and _is_default_key_administration(statement):
                 continue
-            for action in _as_list(statement["Action"]):
+            for action in as_list(statement["Action"]):
                 assert action != "*" and not action.endswith(":*"), (logical_id, statement)
     assert checked > 30
 
@@ -506,7 +477,7 @@ def test_every_function_has_its_own_role_assumed_only_by_lambda(template_json):
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_every_function_may_write_its_own_logs_and_send_traces(template_json, function):
     execution = _execution_grants(function)
-    documents = [d for d in _policies_of_role(template_json, _role_id(template_json, function))
+    documents = [d for d in role_policy_documents(template_json, _role_id(template_json, function))
                  if _permissions(template_json, d["Statement"]) == execution]
     assert len(documents) == 1, f"{function} has no policy of exactly its log-group and X-Ray grants"
     assert _function(template_json, function)["TracingConfig"] == {"Mode": "Active"}
@@ -584,8 +555,8 @@ def test_page_tokens_are_encrypted_with_a_customer_managed_key_of_the_stack_that
 def test_get_answers_may_only_encrypt_and_decrypt_page_tokens_bound_to_a_question(template, template_json):
     key_id = _page_token_key_id(template_json)
     role_id = _role_id(template_json, "get_answers")
-    kms_statements = [s for s in _statements_of_role(template_json, role_id)
-                      if any(a.startswith("kms:") for a in _as_list(s["Action"]))]
+    kms_statements = [s for s in role_statements(template_json, role_id)
+                      if any(a.startswith("kms:") for a in as_list(s["Action"]))]
     assert kms_statements == [{
         "Action": ["kms:Decrypt", "kms:Encrypt"], "Effect": "Allow",
         "Resource": {"Fn::GetAtt": [key_id, "Arn"]}, "Condition": PAGE_TOKEN_CONTEXT_CONDITION}]
@@ -613,20 +584,20 @@ def test_no_other_function_may_use_a_kms_key(template_json, function):
 # -- HTTP API --------------------------------------------------------------------------------
 
 def _routes(template_json: dict) -> dict[str, dict]:
-    routes = _of_type(template_json, "AWS::ApiGatewayV2::Route").values()
+    routes = resources(template_json, "AWS::ApiGatewayV2::Route").values()
     return {route["Properties"]["RouteKey"]: route["Properties"] for route in routes}
 
 
 def test_the_api_is_an_http_api_with_exactly_the_app_routes(template_json):
-    _, api = _one(template_json, "AWS::ApiGatewayV2::Api")
+    _, api = one(template_json, "AWS::ApiGatewayV2::Api")
     assert api["Properties"]["ProtocolType"] == "HTTP"
     assert set(_routes(template_json)) == set(ROUTES)
 
 
 def test_every_route_needs_a_jwt_from_the_user_pool_for_its_client(template_json):
-    authorizer_id, authorizer = _one(template_json, "AWS::ApiGatewayV2::Authorizer")
-    pool_id, _ = _one(template_json, "AWS::Cognito::UserPool")
-    client_id, client = _one(template_json, "AWS::Cognito::UserPoolClient")
+    authorizer_id, authorizer = one(template_json, "AWS::ApiGatewayV2::Authorizer")
+    pool_id, _ = one(template_json, "AWS::Cognito::UserPool")
+    client_id, client = one(template_json, "AWS::Cognito::UserPoolClient")
     assert client["Properties"]["UserPoolId"] == {"Ref": pool_id}
     props = authorizer["Properties"]
     assert props["AuthorizerType"] == "JWT"
@@ -651,7 +622,7 @@ def test_each_route_proxies_to_its_function_with_payload_format_two(template_jso
 
 
 def test_cors_allows_exactly_the_configured_origins(template_json):
-    _, api = _one(template_json, "AWS::ApiGatewayV2::Api")
+    _, api = one(template_json, "AWS::ApiGatewayV2::Api")
     cors = api["Properties"]["CorsConfiguration"]
     assert cors["AllowOrigins"] == CONTEXT["allowedOrigins"]
     assert "*" not in cors["AllowOrigins"]
@@ -659,11 +630,11 @@ def test_cors_allows_exactly_the_configured_origins(template_json):
 
 
 def _stage(template_json: dict) -> tuple[str, dict]:
-    return _one(template_json, "AWS::ApiGatewayV2::Stage")
+    return one(template_json, "AWS::ApiGatewayV2::Stage")
 
 
 def test_the_default_stage_deploys_automatically_and_throttles_from_config(template_json):
-    api_id, _ = _one(template_json, "AWS::ApiGatewayV2::Api")
+    api_id, _ = one(template_json, "AWS::ApiGatewayV2::Api")
     _, stage = _stage(template_json)
     props = stage["Properties"]
     assert props["StageName"] == "$default" and props["AutoDeploy"] is True
@@ -688,10 +659,10 @@ def test_route_throttling_uses_the_cloudformation_property_names(template_json):
 
 
 def test_the_stage_is_created_after_the_routes_it_throttles(template_json):
-    route_ids = {r["Properties"]["RouteKey"]: k for k, r in _of_type(
+    route_ids = {r["Properties"]["RouteKey"]: k for k, r in resources(
         template_json, "AWS::ApiGatewayV2::Route").items()}
     _, stage = _stage(template_json)
-    depends_on = set(_as_list(stage.get("DependsOn", [])))
+    depends_on = set(as_list(stage.get("DependsOn", [])))
     assert {route_ids[route] for route in stage["Properties"]["RouteSettings"]} <= depends_on
 
 
@@ -716,23 +687,23 @@ def test_the_stage_writes_a_json_access_log_to_a_log_group_with_retention(templa
 # -- real-time access ------------------------------------------------------------------------
 
 def _identity_pool_roles(template_json: dict) -> dict[str, str]:
-    _, attachment = _one(template_json, "AWS::Cognito::IdentityPoolRoleAttachment")
+    _, attachment = one(template_json, "AWS::Cognito::IdentityPoolRoleAttachment")
     return {kind: _target(arn) for kind, arn in attachment["Properties"]["Roles"].items()}
 
 
 def test_the_identity_pool_admits_signed_in_users_only(template_json):
-    pool_id, pool = _one(template_json, "AWS::Cognito::IdentityPool")
+    pool_id, pool = one(template_json, "AWS::Cognito::IdentityPool")
     assert pool["Properties"]["AllowUnauthenticatedIdentities"] is False
     assert pool["Properties"].get("AllowClassicFlow") is False
-    _, attachment = _one(template_json, "AWS::Cognito::IdentityPoolRoleAttachment")
+    _, attachment = one(template_json, "AWS::Cognito::IdentityPoolRoleAttachment")
     assert attachment["Properties"]["IdentityPoolId"] == {"Ref": pool_id}
     unauthenticated = _identity_pool_roles(template_json).get("unauthenticated")
     if unauthenticated:
-        assert _policies_of_role(template_json, unauthenticated) == []
+        assert role_policy_documents(template_json, unauthenticated) == []
 
 
 def test_only_authenticated_identities_of_this_pool_assume_the_browser_role(template_json):
-    pool_id, _ = _one(template_json, "AWS::Cognito::IdentityPool")
+    pool_id, _ = one(template_json, "AWS::Cognito::IdentityPool")
     role = template_json["Resources"][_identity_pool_roles(template_json)["authenticated"]]["Properties"]
     assert role["AssumeRolePolicyDocument"]["Statement"] == [{
         "Action": "sts:AssumeRoleWithWebIdentity",
@@ -753,25 +724,25 @@ BROWSER_GRANTS = {
 
 def test_browsers_may_connect_as_themselves_subscribe_and_receive_but_never_publish(template_json):
     role_id = _identity_pool_roles(template_json)["authenticated"]
-    granted = _by_action(template_json, _statements_of_role(template_json, role_id))
+    granted = _by_action(template_json, role_statements(template_json, role_id))
     assert granted == BROWSER_GRANTS
     assert "iot:Publish" not in granted
 
 
 def test_the_iot_policy_allows_browsers_exactly_what_their_role_allows(template_json):
-    _, iot_policy = _one(template_json, "AWS::IoT::Policy")
+    _, iot_policy = one(template_json, "AWS::IoT::Policy")
     role_id = _identity_pool_roles(template_json)["authenticated"]
     iot_grants = _by_action(template_json, iot_policy["Properties"]["PolicyDocument"]["Statement"])
-    assert iot_grants == _by_action(template_json, _statements_of_role(template_json, role_id))
+    assert iot_grants == _by_action(template_json, role_statements(template_json, role_id))
     assert iot_grants == BROWSER_GRANTS
 
 
 def test_connect_realtime_attaches_the_iot_policy_for_identities_of_the_pool(template_json):
     env = _env(template_json, "connect_realtime")
-    iot_policy_id, _ = _one(template_json, "AWS::IoT::Policy")
-    pool_id, _ = _one(template_json, "AWS::Cognito::IdentityPool")
-    _, authorizer = _one(template_json, "AWS::ApiGatewayV2::Authorizer")
-    user_pool_id, _ = _one(template_json, "AWS::Cognito::UserPool")
+    iot_policy_id, _ = one(template_json, "AWS::IoT::Policy")
+    pool_id, _ = one(template_json, "AWS::Cognito::IdentityPool")
+    _, authorizer = one(template_json, "AWS::ApiGatewayV2::Authorizer")
+    user_pool_id, _ = one(template_json, "AWS::Cognito::UserPool")
     assert env["IOT_POLICY_NAME"] == {"Ref": iot_policy_id}
     assert env["IDENTITY_POOL_ID"] == {"Ref": pool_id}
     assert authorizer["Properties"]["JwtConfiguration"]["Issuer"] == {"Fn::GetAtt": [user_pool_id, "ProviderURL"]}
@@ -781,7 +752,7 @@ def test_connect_realtime_attaches_the_iot_policy_for_identities_of_the_pool(tem
 
 
 def test_the_ats_data_endpoint_is_described_at_deploy_time_and_given_to_the_publisher(template_json):
-    endpoint_id, endpoint = _one(template_json, "Custom::AWS")
+    endpoint_id, endpoint = one(template_json, "Custom::AWS")
     for phase in ("Create", "Update"):
         call = json.loads(endpoint["Properties"][phase])
         assert (call["service"], call["action"]) == ("Iot", "describeEndpoint")
@@ -793,11 +764,11 @@ def test_the_ats_data_endpoint_is_described_at_deploy_time_and_given_to_the_publ
 
 
 def _policy_targets_resource(template_json: dict) -> tuple[str, dict]:
-    return _one(template_json, "Custom::IotPolicyTargets")
+    return one(template_json, "Custom::IotPolicyTargets")
 
 
 def test_a_custom_resource_served_by_detach_policy_targets_names_the_browser_iot_policy(template, template_json):
-    iot_policy_id, _ = _one(template_json, "AWS::IoT::Policy")
+    iot_policy_id, _ = one(template_json, "AWS::IoT::Policy")
     template.has_resource("Custom::IotPolicyTargets", {"Properties": {
         "ServiceToken": {"Fn::GetAtt": [_functions(template_json)["detach_policy_targets"], "Arn"]},
         "PolicyName": {"Ref": iot_policy_id},
@@ -805,16 +776,16 @@ def test_a_custom_resource_served_by_detach_policy_targets_names_the_browser_iot
 
 
 def test_the_custom_resource_depends_on_the_policy_so_it_is_deleted_and_detaches_first(template_json):
-    iot_policy_id, _ = _one(template_json, "AWS::IoT::Policy")
+    iot_policy_id, _ = one(template_json, "AWS::IoT::Policy")
     _, resource = _policy_targets_resource(template_json)
-    assert iot_policy_id in _as_list(resource.get("DependsOn", []))
+    assert iot_policy_id in as_list(resource.get("DependsOn", []))
 
 
 def test_the_custom_resource_keeps_its_function_and_permissions_until_its_delete_has_run(template_json):
     _, resource = _policy_targets_resource(template_json)
-    depends_on = set(_as_list(resource.get("DependsOn", [])))
+    depends_on = set(as_list(resource.get("DependsOn", [])))
     detach_role = _role_id(template_json, "detach_policy_targets")
-    permission_policies = {k for k, p in _of_type(template_json, "AWS::IAM::Policy").items()
+    permission_policies = {k for k, p in resources(template_json, "AWS::IAM::Policy").items()
                            if {"Ref": detach_role} in p["Properties"]["Roles"]
                            and "iot:DetachPolicy" in json.dumps(p["Properties"]["PolicyDocument"])}
     assert permission_policies and permission_policies <= depends_on
@@ -824,7 +795,7 @@ def test_the_custom_resource_keeps_its_function_and_permissions_until_its_delete
 def test_connect_realtime_is_deleted_before_the_policy_is_detached(template_json):
     resource_id, _ = _policy_targets_resource(template_json)
     connect = template_json["Resources"][_functions(template_json)["connect_realtime"]]
-    assert resource_id in _as_list(connect.get("DependsOn", []))
+    assert resource_id in as_list(connect.get("DependsOn", []))
 
 
 def test_cloudformation_stops_waiting_for_the_answer_soon_after_the_function_times_out(template_json):
@@ -837,12 +808,12 @@ def test_cloudformation_stops_waiting_for_the_answer_soon_after_the_function_tim
 
 def test_outputs_tell_clients_where_and_how_to_connect(template_json):
     outputs = {name: output["Value"] for name, output in template_json["Outputs"].items()}
-    api_id, _ = _one(template_json, "AWS::ApiGatewayV2::Api")
-    endpoint_id, _ = _one(template_json, "Custom::AWS")
-    identity_pool_id, _ = _one(template_json, "AWS::Cognito::IdentityPool")
-    user_pool_id, _ = _one(template_json, "AWS::Cognito::UserPool")
-    client_id, _ = _one(template_json, "AWS::Cognito::UserPoolClient")
-    _, authorizer = _one(template_json, "AWS::ApiGatewayV2::Authorizer")
+    api_id, _ = one(template_json, "AWS::ApiGatewayV2::Api")
+    endpoint_id, _ = one(template_json, "Custom::AWS")
+    identity_pool_id, _ = one(template_json, "AWS::Cognito::IdentityPool")
+    user_pool_id, _ = one(template_json, "AWS::Cognito::UserPool")
+    client_id, _ = one(template_json, "AWS::Cognito::UserPoolClient")
+    _, authorizer = one(template_json, "AWS::ApiGatewayV2::Authorizer")
     assert outputs["ApiUrl"] == {"Fn::GetAtt": [api_id, "ApiEndpoint"]}
     assert outputs["IotDataEndpoint"] == {"Fn::GetAtt": [endpoint_id, "endpointAddress"]}
     assert outputs["IdentityPoolId"] == {"Ref": identity_pool_id}
@@ -873,7 +844,7 @@ def test_both_stream_consumers_alarm_when_they_fall_behind(template_json, functi
 
 
 def test_api_server_errors_alarm(template_json):
-    api_id, _ = _one(template_json, "AWS::ApiGatewayV2::Api")
+    api_id, _ = one(template_json, "AWS::ApiGatewayV2::Api")
     alarms = [a for a in _alarms(template_json) if a.get("MetricName") == "5xx"
               and a.get("Namespace") == "AWS/ApiGateway"
               and {"Name": "ApiId", "Value": {"Ref": api_id}} in a.get("Dimensions", [])]
@@ -881,7 +852,7 @@ def test_api_server_errors_alarm(template_json):
 
 
 def test_every_alarm_notifies_the_alarm_topic_on_alarm_and_recovery(template_json):
-    topic_id, _ = _one(template_json, "AWS::SNS::Topic")
+    topic_id, _ = one(template_json, "AWS::SNS::Topic")
     for alarm in _alarms(template_json):
         assert {"Ref": topic_id} in alarm["AlarmActions"] and {"Ref": topic_id} in alarm["OKActions"], alarm
 
@@ -903,23 +874,23 @@ def external_json():
 
 def test_an_external_identity_provider_replaces_the_user_pool(external_json):
     for cognito_type in ("AWS::Cognito::UserPool", "AWS::Cognito::UserPoolClient", "AWS::Cognito::UserPoolDomain"):
-        assert not _of_type(external_json, cognito_type), cognito_type
+        assert not resources(external_json, cognito_type), cognito_type
     assert not {"UserPoolId", "UserPoolClientId", "HostedDomain"} & set(external_json["Outputs"])
     assert external_json["Outputs"]["JwtIssuer"]["Value"] == EXTERNAL_ISSUER
 
 
 def test_the_jwt_authorizer_trusts_the_configured_issuer_and_audience(external_json):
-    _, authorizer = _one(external_json, "AWS::ApiGatewayV2::Authorizer")
+    _, authorizer = one(external_json, "AWS::ApiGatewayV2::Authorizer")
     assert authorizer["Properties"]["JwtConfiguration"] == {"Issuer": EXTERNAL_ISSUER,
                                                             "Audience": EXTERNAL_AUDIENCE}
     assert {route["AuthorizationType"] for route in _routes(external_json).values()} == {"JWT"}
 
 
 def test_the_identity_pool_federates_the_external_provider_through_an_iam_oidc_provider(external_json):
-    provider_id, provider = _one(external_json, "AWS::IAM::OIDCProvider")
+    provider_id, provider = one(external_json, "AWS::IAM::OIDCProvider")
     assert provider["Properties"]["Url"] == EXTERNAL_ISSUER
     assert provider["Properties"]["ClientIdList"] == EXTERNAL_AUDIENCE
-    _, pool = _one(external_json, "AWS::Cognito::IdentityPool")
+    _, pool = one(external_json, "AWS::Cognito::IdentityPool")
     assert pool["Properties"]["OpenIdConnectProviderARNs"] == [{"Ref": provider_id}]
     assert not pool["Properties"].get("CognitoIdentityProviders")
     assert pool["Properties"]["AllowUnauthenticatedIdentities"] is False
@@ -928,7 +899,7 @@ def test_the_identity_pool_federates_the_external_provider_through_an_iam_oidc_p
 def test_an_auth0_issuer_is_registered_verbatim_and_logs_in_under_its_name_without_the_slash(external_json):
     # IAM and STS compare the token's iss with the provider URL as registered (Auth0's iss ends
     # in "/"); the identity pool's Logins key is that URL without scheme and trailing slash.
-    _, provider = _one(external_json, "AWS::IAM::OIDCProvider")
+    _, provider = one(external_json, "AWS::IAM::OIDCProvider")
     login = _env(external_json, "connect_realtime")["LOGIN_PROVIDER"]
     assert EXTERNAL_ISSUER.endswith("/")
     assert provider["Properties"]["Url"] == EXTERNAL_ISSUER
@@ -948,14 +919,14 @@ def existing_provider_json():
 
 
 def test_an_existing_oidc_provider_is_referenced_instead_of_created(existing_provider_json):
-    assert not _of_type(existing_provider_json, "AWS::IAM::OIDCProvider")
-    _, pool = _one(existing_provider_json, "AWS::Cognito::IdentityPool")
+    assert not resources(existing_provider_json, "AWS::IAM::OIDCProvider")
+    _, pool = one(existing_provider_json, "AWS::Cognito::IdentityPool")
     assert pool["Properties"]["OpenIdConnectProviderARNs"] == [EXISTING_PROVIDER_ARN]
     assert _env(existing_provider_json, "connect_realtime")["LOGIN_PROVIDER"] == "example.eu.auth0.com"
 
 
 def test_tables_are_deleted_with_the_stack_when_data_removal_policy_is_destroy(external_json):
-    tables = _of_type(external_json, "AWS::DynamoDB::GlobalTable")
+    tables = resources(external_json, "AWS::DynamoDB::GlobalTable")
     assert len(tables) == 3
     for table in tables.values():
         assert table["DeletionPolicy"] == "Delete" and table["UpdateReplacePolicy"] == "Delete"

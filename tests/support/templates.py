@@ -41,14 +41,27 @@ def grants(statements: list[dict]) -> set[tuple[str, str]]:
             for action in as_list(statement["Action"]) for resource in as_list(statement["Resource"])}
 
 
-def role_statements(template_json: dict, role_id: str) -> list[dict]:
-    """Every permission statement of a role: inline policies and AWS::IAM::Policy resources."""
+def role_policy_documents(template_json: dict, role_id: str) -> list[dict]:
+    """Every policy document that applies to a role: AWS::IAM::Policy and customer managed
+    policies attached to it, and its inline policies."""
+    documents = [policy["Properties"]["PolicyDocument"]
+                 for cfn_type in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+                 for policy in resources(template_json, cfn_type).values()
+                 if {"Ref": role_id} in policy["Properties"].get("Roles", [])]
     role = template_json["Resources"][role_id]["Properties"]
-    statements = [s for policy in role.get("Policies", []) for s in policy["PolicyDocument"]["Statement"]]
-    for policy in resources(template_json, "AWS::IAM::Policy").values():
-        if {"Ref": role_id} in policy["Properties"].get("Roles", []):
-            statements += policy["Properties"]["PolicyDocument"]["Statement"]
-    return statements
+    return documents + [inline["PolicyDocument"] for inline in role.get("Policies", [])]
+
+
+def role_statements(template_json: dict, role_id: str) -> list[dict]:
+    """Every permission statement of a role (see :func:`role_policy_documents`)."""
+    return [s for document in role_policy_documents(template_json, role_id) for s in document["Statement"]]
+
+
+def one(template_json: dict, resource_type: str) -> tuple[str, dict]:
+    """The only resource of a type: (logical id, resource)."""
+    found = list(resources(template_json, resource_type).items())
+    assert len(found) == 1, f"expected one {resource_type}, found {len(found)}"
+    return found[0]
 
 
 def role_granting(template_json: dict, action: str) -> str:
