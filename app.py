@@ -2,14 +2,12 @@
 """CDK entry point: `cdk synth` / `cdk deploy <StackName>` run this."""
 import sys
 
-import aws_cdk as cdk
-
 from stacks.common.config import ConfigError
-from stacks.suite import build_suite
+from stacks.suite import build_suite, suite_app
 
 
 def main() -> int:
-    app = cdk.App()
+    app = suite_app()
     try:
         build_suite(app)
     except ConfigError as error:  # one line naming the key, not a traceback

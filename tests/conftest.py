@@ -27,7 +27,7 @@ import aws_cdk as cdk  # noqa: E402 - after the environment above is set
 import pytest  # noqa: E402
 from aws_cdk import assertions  # noqa: E402
 
-from stacks.suite import build_suite  # noqa: E402
+from stacks.suite import build_suite, suite_app  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,7 +73,7 @@ def synth_suite(*, context: Mapping[str, Any] | None = None, environ: Mapping[st
     if not bundling:
         merged["aws:cdk:bundling-stacks"] = []  # no pip runs; one test in tests/common bundles for real
     outdir = Path(tempfile.mkdtemp(prefix="synth-", dir=_synth_root()))
-    app = cdk.App(context=merged, outdir=str(outdir))
+    app = suite_app(context=merged, outdir=str(outdir))
     stacks = build_suite(app, environ or {})
     app.synth()
     return SynthesizedSuite(outdir=outdir, stacks=stacks)

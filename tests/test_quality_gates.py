@@ -6,13 +6,13 @@ import pytest
 from aws_cdk import aws_sqs as sqs
 
 from stacks.common.nag import acknowledge, apply_quality_gates
-from stacks.suite import build_suite
+from stacks.suite import build_suite, suite_app
 from tests.conftest import project_context
 
 
 def test_the_gate_covers_every_stack_of_the_suite(tmp_path):
     # One unencrypted, non-TLS queue planted in each stack: synth must name every one of them.
-    app = cdk.App(context={**project_context(), "aws:cdk:bundling-stacks": []}, outdir=str(tmp_path))
+    app = suite_app(context={**project_context(), "aws:cdk:bundling-stacks": []}, outdir=str(tmp_path))
     stacks = build_suite(app, {})
     for stack in stacks.values():
         sqs.Queue(stack, "PlantedInsecureQueue")
