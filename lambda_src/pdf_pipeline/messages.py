@@ -166,19 +166,30 @@ def document_id(batch_id: str, bucket: str, key: str, version: str | None) -> st
 
 
 class Keys:
-    """S3 keys of everything derived from a document (work and images buckets)."""
+    """S3 keys of everything derived from a document (work and images buckets): batch, then
+    document, then the page range, so a batch's output lists under one prefix and redoing a
+    step overwrites the same object."""
 
     @staticmethod
-    def chunk(document: str, first_page: int, last_page: int) -> str:
-        return f"chunks/{document}/{first_page:06d}-{last_page:06d}.pdf"
+    def chunk(batch: str, document: str, first_page: int, last_page: int) -> str:
+        return f"chunks/{batch}/{document}/{first_page:06d}-{last_page:06d}.pdf"
 
     @staticmethod
-    def page_pdf(document: str, page: int) -> str:
-        return f"pages/{document}/{page:06d}.pdf"
+    def page_pdf(batch: str, document: str, page: int) -> str:
+        return f"pages/{batch}/{document}/{page:06d}.pdf"
 
     @staticmethod
-    def page_png(document: str, page: int) -> str:
-        return f"images/{document}/{page:06d}.png"
+    def page_png(batch: str, document: str, page: int) -> str:
+        return f"images/{batch}/{document}/{page:06d}.png"
+
+    @staticmethod
+    def parse_page_png(key: str) -> tuple[str, str, int]:
+        """(batch, document, page) of a ``page_png`` key; InvalidMessage for anything else."""
+        parts = key.split("/")
+        if (len(parts) != 4 or parts[0] != "images" or not parts[1].startswith("b-")
+                or not parts[2].startswith("d-") or not parts[3].endswith(".png") or not parts[3][:-4].isdigit()):
+            raise InvalidMessage(f"not a page image key: {key!r}")
+        return parts[1], parts[2], int(parts[3][:-4])
 
 
 # --- queue messages -------------------------------------------------------------------------
