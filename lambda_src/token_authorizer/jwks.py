@@ -60,11 +60,13 @@ def download(url: str, *, timeout: float, max_bytes: int = MAX_JWKS_BYTES,
     connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     connection = connection_class(parts.hostname, parts.port, timeout=timeout)
     expired = threading.Event()
+    # The socket as connected: http.client drops its own reference once the response is
+    # read until the server closes (``Connection: close``), the read still using it.
+    connected: list[socket.socket] = []
 
     def shut_down() -> None:
         expired.set()
-        sock = connection.sock
-        if sock is not None:
+        for sock in connected:
             try:
                 # The plain socket's shutdown: it wakes a read blocked in another thread, TLS or not.
                 socket.socket.shutdown(sock, socket.SHUT_RDWR)
@@ -76,6 +78,7 @@ def download(url: str, *, timeout: float, max_bytes: int = MAX_JWKS_BYTES,
     watchdog.start()
     try:
         connection.connect()
+        connected.append(connection.sock)
         if expired.is_set():
             raise TimeoutError("connecting took the whole timeout")
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -91,6 +94,8 @@ def download(url: str, *, timeout: float, max_bytes: int = MAX_JWKS_BYTES,
     finally:
         watchdog.cancel()
         connection.close()
+        for sock in connected:
+            sock.close()
     if expired.is_set():
         raise JwksFetchError(f"{url} did not answer within {timeout:g} s")
     if len(body) > max_bytes:
