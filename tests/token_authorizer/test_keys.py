@@ -25,13 +25,15 @@ def test_a_flood_of_unknown_kids_costs_at_most_one_refetch_per_cooldown(authoriz
     assert authorizer.bearer(authorizer.token()).reason is None
     time.sleep(1.1)  # the cooldown since the first fetch has passed
 
+    tokens = [authorizer.token(kid=str(uuid.uuid4())) for _ in range(FLOOD)]
+
     started = time.monotonic()
-    decisions = [authorizer.bearer(authorizer.token(kid=str(uuid.uuid4()))) for _ in range(FLOOD)]
+    decisions = [authorizer.bearer(token) for token in tokens]
     elapsed = time.monotonic() - started
 
     assert {decision.reason for decision in decisions} == {DenyReason.UNKNOWN_KEY}
     assert authorizer.provider.server.requests == 2, "the first fetch, then one refetch for the whole flood"
-    assert elapsed < 0.5 * FLOOD / 100, f"{FLOOD} refusals took {elapsed:.2f} s"
+    assert elapsed < 1.0, f"{FLOOD} refusals took {elapsed:.2f} s: the flood waited for the provider"
 
 
 def test_unknown_kids_within_the_cooldown_cause_no_fetch(authorizer):
