@@ -220,3 +220,10 @@ def test_an_oversized_token_is_refused_before_it_is_decoded(authorizer):
 
 def test_a_header_with_a_line_break_is_refused(authorizer):
     assert_refused(authorizer.bearer(authorizer.token() + "\n"), DenyReason.MALFORMED)
+
+
+def test_a_deeply_nested_token_header_is_refused_as_malformed(authorizer):
+    header = '{"alg":"RS256","kid":"rsa-1","x":' + "[" * 1500 + "]" * 1500 + "}"
+    token = f"{_b64(header.encode())}.{_b64(b'{}')}.{_b64(b'signature')}"
+
+    assert_refused(authorizer.bearer(token), DenyReason.MALFORMED)
