@@ -18,7 +18,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
 from constructs import Construct, IConstruct
 
-from lambda_src.token_authorizer.logic import TOKEN_VALIDATION_REGEX, ConfigurationError, parse_permissions
+from lambda_src.token_authorizer.policy import TOKEN_VALIDATION_REGEX, ConfigurationError, parse_permissions
 from stacks.common.lambda_function import PythonFunction
 from stacks.common.nag import acknowledge
 

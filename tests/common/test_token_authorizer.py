@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import aws_cdk as cdk
@@ -14,6 +16,7 @@ from aws_cdk.assertions import Capture, Match, Template
 from stacks.common.nag import apply_quality_gates
 from stacks.common.rest_api import body_validator, observed_rest_api
 from stacks.common.token_authorizer import RoutePermission, ThirdPartyTokenAuthorizer
+from tests.conftest import ROOT
 
 # The post's token validation expression, written out here rather than imported: the template
 # must carry exactly this.
@@ -205,3 +208,13 @@ def test_a_configuration_the_function_could_not_run_with_fails_synth(overrides, 
 
     with pytest.raises(ValueError, match=message):
         ThirdPartyTokenAuthorizer(stack, "Auth", **_props(**overrides))
+
+
+def test_the_construct_needs_none_of_the_functions_dependencies_at_synth():
+    # The CDK app's own requirements (requirements.txt) do not include PyJWT.
+    code = ("import sys, stacks.common.token_authorizer; "
+            "print(sorted(m for m in ('jwt', 'cryptography') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[]"

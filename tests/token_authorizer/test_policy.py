@@ -6,13 +6,8 @@ import json
 import pytest
 
 from lambda_src.token_authorizer import handler as authorizer_handler
-from lambda_src.token_authorizer.logic import (
-    ConfigurationError,
-    DenyReason,
-    Permission,
-    parse_permissions,
-    route_patterns,
-)
+from lambda_src.token_authorizer.logic import DenyReason
+from lambda_src.token_authorizer.policy import ConfigurationError, Permission, parse_permissions, route_patterns
 
 from .conftest import API, CLIENT_ID, STAGE, UNSET
 from .helpers import assert_refused, effect
