@@ -53,6 +53,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID  # noqa: E402
 from lambda_src.pdf_pipeline import settings as env  # noqa: E402
 from lambda_src.pdf_pipeline.db import connection  # noqa: E402
 from lambda_src.pdf_pipeline.db.migrate import apply_migrations  # noqa: E402
+from lambda_src.pdf_pipeline.messages import AuditEvent, Stage, Status, document_id  # noqa: E402
 from lambda_src.pdf_pipeline.settings import Settings  # noqa: E402
 
 ADMIN_USER = "postgres"
@@ -315,3 +316,99 @@ def migrated(postgres: PostgresServer, migrated_template: str) -> Iterator[Migra
 def json_rows(rows: Any) -> str:
     """Rows as JSON with a stable order, for comparing database states."""
     return json.dumps(rows, sort_keys=True, default=str)
+
+
+# --- audit events for the tests: one realistic mixed batch ----------------------------------
+
+BATCH_ID = "b-01KB0000000000000000000000"
+OTHER_BATCH_ID = "b-01KB0000000000000000000001"
+BUCKET = "staging-bucket"
+T0 = datetime.datetime(2026, 11, 30, 8, 0, tzinfo=datetime.timezone.utc)
+
+
+def at(seconds: float) -> str:
+    """An ``occurred_at`` this many seconds after T0 (ISO 8601 UTC with milliseconds)."""
+    moment = T0 + datetime.timedelta(seconds=seconds)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def document_of(key: str, batch_id: str = BATCH_ID) -> str:
+    return document_id(batch_id, BUCKET, key, None)
+
+
+def event(stage: str, status: str = "succeeded", *, doc: str | None = None, unit: str = "", t: float = 0,
+          component: str = "lambda:test", duration_ms: int | None = None, batch_id: str = BATCH_ID,
+          **detail: Any) -> AuditEvent:
+    """An audit event about the document stored under the S3 key ``doc`` (None: about the batch)."""
+    return AuditEvent(batch_id=batch_id, stage=Stage(stage), status=Status(status), component=component,
+                      occurred_at=at(t), document_id=None if doc is None else document_of(doc, batch_id),
+                      unit=unit, duration_ms=duration_ms, detail=detail)
+
+
+def page(number: int) -> str:
+    return f"page:{number:06d}"
+
+
+def converted_document(key: str, pages: int, *, size_class: str, t: float = 0, features: Any = None,
+                       batch_id: str = BATCH_ID) -> list[AuditEvent]:
+    """Every event of a document that went all the way: listed, classified, split (small and
+    large ones), converted and, when ``features`` is given (a list, one answer per page, or a
+    function of the page number), inferred."""
+    events = [event("listed", doc=key, t=t, component="lambda:list_objects", batch_id=batch_id,
+                    bucket=BUCKET, key=key, version_id=None, size_bytes=1000 * pages),
+              event("classified", doc=key, t=t + 1, component="lambda:classify", duration_ms=40,
+                    batch_id=batch_id, size_class=size_class, page_count=pages, size_bytes=1000 * pages)]
+    if size_class == "large":
+        events += [event("split_large", doc=key, unit=f"chunk:{first:06d}-{min(first + 9, pages):06d}",
+                         t=t + 2, component="fargate:large", duration_ms=900, batch_id=batch_id)
+                   for first in range(1, pages + 1, 10)]
+    if size_class != "single_page":
+        events += [event("split_small", doc=key, unit=page(number), t=t + 3, component="lambda:split_small",
+                         duration_ms=30, batch_id=batch_id) for number in range(1, pages + 1)]
+    events += [event("converted", doc=key, unit=page(number), t=t + 4, component="lambda:convert_page",
+                     duration_ms=95, batch_id=batch_id, dpi=150) for number in range(1, pages + 1)]
+    if features is not None:
+        answer = features if callable(features) else (lambda number: features[number - 1])
+        events += [event("inferred", doc=key, unit=page(number), t=t + 5, component="lambda:invoke_model",
+                         duration_ms=300, batch_id=batch_id, features=answer(number))
+                   for number in range(1, pages + 1)]
+    return events
+
+
+def mixed_batch() -> list[AuditEvent]:
+    """One batch with a document in every state the reports tell apart:
+
+    - ``one.pdf``: single page, inferred (signature, no stamp);
+    - ``three.pdf``: small, 3 pages inferred (stamp on page 2, a score the report ignores);
+    - ``large.pdf``: large, 12 pages; 11 converted, page 12 failed twice and was quarantined;
+    - ``locked.pdf``: rejected, encrypted; ``photo.pdf``: rejected, not_pdf;
+    - ``poster.pdf``: small, 2 pages, page 2 rejected (page_too_large), page 1 converted;
+    - ``slow.pdf``: listed and classified, nothing since (in progress).
+    """
+    events = [event("batch", component="lambda:start_batch", bucket=BUCKET, prefixes=["invoices/"])]
+    events += converted_document("one.pdf", 1, size_class="single_page", t=10,
+                                 features=[{"signature": True, "stamp": False}])
+    events += converted_document("three.pdf", 3, size_class="small", t=20, features=[
+        {"signature": "no", "stamp": 0, "score": 0.2}, {"signature": False, "stamp": "YES", "score": 0.9},
+        {"signature": None, "stamp": "false"}])
+    large = [e for e in converted_document("large.pdf", 12, size_class="large", t=30) if e.unit != page(12)
+             or e.stage is not Stage.CONVERTED]
+    large += [event("converted", "failed", doc="large.pdf", unit=page(12), t=35, component="lambda:convert_page",
+                    duration_ms=20, error="render timeout"),
+              event("converted", "failed", doc="large.pdf", unit=page(12), t=36, component="fargate:failsafe",
+                    duration_ms=25, error="render timeout"),
+              event("quarantined", "quarantined", doc="large.pdf", unit=page(12), t=37,
+                    component="fargate:failsafe", reason="render timeout", origin_queue="single_page")]
+    events += large
+    for key, reason, t in (("locked.pdf", "encrypted", 40), ("photo.pdf", "not_pdf", 41)):
+        events += [event("listed", doc=key, t=t, component="lambda:list_objects", bucket=BUCKET, key=key,
+                         version_id=None, size_bytes=512),
+                   event("classified", "rejected", doc=key, t=t + 0.5, component="lambda:classify",
+                         duration_ms=12, reason=reason)]
+    poster = [e for e in converted_document("poster.pdf", 2, size_class="small", t=50)
+              if not (e.stage is Stage.CONVERTED and e.unit == page(2))]
+    poster.append(event("converted", "rejected", doc="poster.pdf", unit=page(2), t=55,
+                        component="lambda:convert_page", duration_ms=3, reason="page_too_large"))
+    events += poster
+    events += converted_document("slow.pdf", 4, size_class="small", t=60)[:2]
+    return events

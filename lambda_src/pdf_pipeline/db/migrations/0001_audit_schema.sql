@@ -6,12 +6,13 @@
 -- operations that are commutative, associative and idempotent, so that any order of arrival
 -- and any number of redeliveries end in the same rows:
 --   * events: one row per (subject, stage, unit, status); when the same key arrives again with
---     other content, the row keeps the smallest (occurred_at, component, duration, detail), so
---     every arrival order keeps the same event and a redelivery changes nothing;
+--     other content, the row keeps the smallest (occurred_at, component, duration, digest of the
+--     detail), so every arrival order keeps the same event and a redelivery changes nothing;
 --   * documents and batches: each fact column keeps LEAST (text, earliest time) or GREATEST
 --     (page count) of what the events said;
 --   * pages: each stage's status only moves up audit.status_rank (failed < quarantined <
 --     rejected < succeeded), a quarantine flag only goes from false to true;
+--   * text compares bytewise (COLLATE "C", the writer's own order), whatever the database's collation;
 --   * documents' page counters follow the pages rows through a trigger (old row out, new row in).
 
 CREATE FUNCTION audit.status_rank(status text) RETURNS integer
@@ -21,8 +22,8 @@ CREATE FUNCTION audit.status_rank(status text) RETURNS integer
 
 CREATE TABLE audit.batches (
     batch_id    text PRIMARY KEY CHECK (batch_id ~ '^b-[0-9A-Za-z-]{1,64}$'),
-    bucket      text,          -- from the batch event; null for batches without one (auto-ingest)
-    prefixes    text[],
+    bucket      text COLLATE "C",  -- from the batch event; null for batches without one (auto-ingest)
+    prefixes    text[] COLLATE "C",
     created_at  timestamptz,   -- when the batch event says it was created
     recorded_at timestamptz NOT NULL DEFAULT now()
 );
@@ -30,14 +31,14 @@ CREATE TABLE audit.batches (
 CREATE TABLE audit.documents (
     document_id       text PRIMARY KEY CHECK (document_id ~ '^d-[0-9a-f]{32}$'),
     batch_id          text NOT NULL REFERENCES audit.batches,
-    bucket            text,
-    object_key        text,
-    version_id        text,
+    bucket            text COLLATE "C",
+    object_key        text COLLATE "C",
+    version_id        text COLLATE "C",
     size_bytes        bigint CHECK (size_bytes >= 0),
-    size_class        text CHECK (size_class IN ('large', 'small', 'single_page')),
+    size_class        text COLLATE "C" CHECK (size_class IN ('large', 'small', 'single_page')),
     page_count        integer CHECK (page_count >= 0),
-    reject_reason     text,    -- a document-level rejection (classification: not_pdf, encrypted, ...)
-    quarantine_reason text,    -- a document- or chunk-level quarantine (the failsafe gave up)
+    reject_reason     text COLLATE "C",  -- a document-level rejection (classification: not_pdf, encrypted, ...)
+    quarantine_reason text COLLATE "C",  -- a document- or chunk-level quarantine (the failsafe gave up)
     listed_at         timestamptz,
     classified_at     timestamptz,
     -- maintained from audit.pages by audit.count_page_changes()
@@ -47,7 +48,7 @@ CREATE TABLE audit.documents (
     pages_inferred    integer NOT NULL DEFAULT 0,
     pages_rejected    integer NOT NULL DEFAULT 0,  -- conversion refused the page (page_too_large)
     pages_quarantined integer NOT NULL DEFAULT 0,  -- quarantined and not converted since
-    pages_failing     integer NOT NULL DEFAULT 0,  -- a failed attempt not superseded yet
+    pages_failing     integer NOT NULL DEFAULT 0,  -- a failed attempt not superseded, not quarantined
     status text NOT NULL GENERATED ALWAYS AS (
         CASE
             WHEN reject_reason IS NOT NULL THEN 'rejected'
@@ -71,10 +72,11 @@ CREATE TABLE audit.events (
                                                 'converted', 'inferred', 'failsafe', 'quarantined')),
     status       text NOT NULL CHECK (status IN ('succeeded', 'rejected', 'failed', 'quarantined')),
     unit         text NOT NULL DEFAULT '' CHECK (unit ~ '^(|page:[0-9]{6}|chunk:[0-9]{6}-[0-9]{6})$'),
-    component    text NOT NULL,
+    component    text COLLATE "C" NOT NULL,
     occurred_at  timestamptz NOT NULL,
     duration_ms  integer CHECK (duration_ms >= 0),
     detail       jsonb NOT NULL DEFAULT '{}'::jsonb CHECK (jsonb_typeof(detail) = 'object'),
+    detail_digest text COLLATE "C" NOT NULL DEFAULT '',  -- sha256 of the writer's canonical JSON of detail
     recorded_at  timestamptz NOT NULL DEFAULT now(),
     CHECK ((stage = 'batch') = (document_id IS NULL)),
     -- One event per stage, unit and outcome: a failed attempt does not hide the success that follows it.
@@ -101,6 +103,7 @@ CREATE TABLE audit.inference_results (
     page_number  integer NOT NULL CHECK (page_number BETWEEN 1 AND 999999),
     batch_id     text NOT NULL REFERENCES audit.batches,
     answer       jsonb NOT NULL,   -- the model's answer as it came (the inferred event's detail)
+    answer_digest text COLLATE "C" NOT NULL,  -- sha256 of the writer's canonical JSON of answer
     features     jsonb NOT NULL GENERATED ALWAYS AS (
         CASE WHEN jsonb_typeof(answer -> 'features') = 'object' THEN answer -> 'features' ELSE '{}'::jsonb END
     ) STORED,
@@ -118,13 +121,14 @@ CREATE FUNCTION audit.page_counts(p audit.pages,
     LANGUAGE sql IMMUTABLE
 AS $$
     SELECT 1,
-           (p.split_status = 'succeeded')::integer,
-           (p.converted_status = 'succeeded')::integer,
-           (p.inferred_status = 'succeeded')::integer,
-           (p.converted_status = 'rejected')::integer,
+           (p.split_status IS NOT DISTINCT FROM 'succeeded')::integer,
+           (p.converted_status IS NOT DISTINCT FROM 'succeeded')::integer,
+           (p.inferred_status IS NOT DISTINCT FROM 'succeeded')::integer,
+           (p.converted_status IS NOT DISTINCT FROM 'rejected')::integer,
            (p.quarantined AND p.converted_status IS DISTINCT FROM 'succeeded'
                           AND p.converted_status IS DISTINCT FROM 'rejected')::integer,
-           (COALESCE('failed' IN (p.split_status, p.converted_status, p.inferred_status), false))::integer
+           (COALESCE('failed' IN (p.split_status, p.converted_status, p.inferred_status), false)
+            AND NOT p.quarantined)::integer
 $$;
 
 -- Keeps documents' page counters equal to what their pages rows say: the new row counts in,
