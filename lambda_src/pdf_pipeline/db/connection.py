@@ -78,6 +78,12 @@ def connect(settings: Settings, *, password: str | None = None, ssl_context: ssl
         timeout=timeout_s, tcp_keepalive=True)
 
 
+def bound_socket(conn: pg8000.native.Connection, timeout_s: float) -> None:
+    """Change the bound on every read and write of an open connection (pg8000 keeps the socket
+    it connected with as ``_usock``; its timeout is the one ``connect`` set)."""
+    conn._usock.settimeout(timeout_s)
+
+
 class Reused:
     """One connection per process, kept across warm invocations and opened again after it
     broke (an IAM token only matters when a connection is opened)."""
@@ -91,7 +97,7 @@ class Reused:
         if self._connection is None:
             self._connection = connect(self._settings_source(), timeout_s=timeout_s, **self._options)
         else:
-            self._connection._usock.settimeout(timeout_s)  # pg8000 keeps the socket it was given
+            bound_socket(self._connection, timeout_s)
         return self._connection
 
     def discard(self) -> None:

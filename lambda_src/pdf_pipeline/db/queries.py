@@ -51,6 +51,7 @@ _REPORTS = {
     "stage_durations": _Report("stage = 'all', stage, component = 'all', component", per_batch=False),
 }
 REPORTS: tuple[str, ...] = tuple(_REPORTS)
+PER_BATCH_REPORTS: tuple[str, ...] = tuple(name for name, spec in _REPORTS.items() if spec.per_batch)
 
 _BATCH = "SELECT batch_id, bucket, prefixes, created_at FROM audit.batches WHERE batch_id = :batch_id"
 _DOCUMENTS = """
