@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import glob
+import hashlib
 import json
 import os
 import pwd
@@ -412,3 +413,61 @@ def mixed_batch() -> list[AuditEvent]:
     events += poster
     events += converted_document("slow.pdf", 4, size_class="small", t=60)[:2]
     return events
+
+
+# --- the handlers' events, in the shapes AWS sends them -------------------------------------
+
+def database_for_handlers(migrated: MigratedDatabase) -> connection.Reused:
+    """What the DB functions' module-level connection is in tests: the dedicated user with its
+    test password instead of an IAM token, and the test CA instead of the AWS anchors."""
+    return connection.Reused(migrated.settings, password=APP_PASSWORD, ssl_context=migrated.server.tls_context())
+
+
+def unreachable_database() -> connection.Reused:
+    """A connection to a port nothing listens on: every attempt fails at once."""
+    settings = Settings.from_environ({env.DB_HOST: "127.0.0.1", env.DB_PORT: str(free_port()),
+                                      env.DB_NAME: "audit", env.DB_USER: APP_USER})
+    return connection.Reused(lambda: settings, password="unused")
+
+
+def rest_api_event(resource: str, path: str, *, path_parameters: dict[str, str] | None,
+                   query: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """An API Gateway REST API Lambda proxy event for a GET authorized with IAM (SigV4): the
+    caller's identity is in requestContext.identity, there is no authorizer block, and the
+    query string comes both as single values (the last one) and as lists."""
+    return {
+        "resource": resource, "path": path, "httpMethod": "GET",
+        "headers": {"Host": "abcdef1234.execute-api.us-east-1.amazonaws.com", "User-Agent": "ops-cli",
+                    "X-Amz-Date": "20261130T080000Z", "X-Amz-Security-Token": "token",
+                    "Authorization": "AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/20261130/us-east-1/execute-api/"
+                                     "aws4_request, SignedHeaders=host;x-amz-date, Signature=abc"},
+        "multiValueHeaders": {"Host": ["abcdef1234.execute-api.us-east-1.amazonaws.com"]},
+        "queryStringParameters": None if query is None else {name: values[-1] for name, values in query.items()},
+        "multiValueQueryStringParameters": query,
+        "pathParameters": path_parameters, "stageVariables": None,
+        "requestContext": {
+            "resourceId": "a1b2c3", "resourcePath": resource, "httpMethod": "GET",
+            "extendedRequestId": "Xyz=", "requestTime": "30/Nov/2026:08:00:00 +0000", "path": f"/prod{path}",
+            "accountId": "123456789012", "protocol": "HTTP/1.1", "stage": "prod", "domainPrefix": "abcdef1234",
+            "requestTimeEpoch": 1796025600000, "requestId": str(uuid.uuid4()),
+            "identity": {"cognitoIdentityPoolId": None, "accountId": "123456789012",
+                         "cognitoIdentityId": None, "caller": "AROAEXAMPLE:operator",
+                         "sourceIp": "203.0.113.9", "principalOrgId": None, "accessKey": "ASIAEXAMPLE",
+                         "cognitoAuthenticationType": None, "cognitoAuthenticationProvider": None,
+                         "userArn": "arn:aws:sts::123456789012:assumed-role/Operator/operator",
+                         "userAgent": "ops-cli", "user": "AROAEXAMPLE:operator"},
+            "domainName": "abcdef1234.execute-api.us-east-1.amazonaws.com", "apiId": "abcdef1234",
+        },
+        "body": None, "isBase64Encoded": False,
+    }
+
+
+def sqs_event(bodies: list[str], *, queue: str = "PdfPipeline-Audit") -> dict[str, Any]:
+    """An SQS event source batch as Lambda delivers it."""
+    return {"Records": [{
+        "messageId": str(uuid.uuid4()), "receiptHandle": f"handle-{number}", "body": body,
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1796025600000",
+                       "SenderId": "AROAEXAMPLE:classify", "ApproximateFirstReceiveTimestamp": "1796025600001"},
+        "messageAttributes": {}, "md5OfBody": hashlib.md5(body.encode("utf-8", "surrogatepass")).hexdigest(),
+        "eventSource": "aws:sqs", "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{queue}",
+        "awsRegion": "us-east-1"} for number, body in enumerate(bodies)]}

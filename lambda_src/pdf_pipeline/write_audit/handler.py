@@ -67,7 +67,11 @@ class _Writer:
 @metrics.log_metrics
 def handler(event, context):
     writer = _Writer(time.monotonic() + context.get_remaining_time_in_millis() / 1000 - ANSWER_RESERVE_S)
-    parsed = logic.parse_records(event.get("Records", []) if isinstance(event, dict) else [])
+    records = event.get("Records") if isinstance(event, dict) else None
+    metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=len(records or []))
+    if not records:
+        return {"batchItemFailures": []}  # Lambda sends none such; Powertools would refuse it
+    parsed = logic.parse_records(records)
     valid = logic.valid(parsed)
     written: set[str] = set()
     if valid:
