@@ -114,6 +114,7 @@ class ReadApi:
                 left = deadline - time.monotonic()
                 return self.database.get(timeout_s=timeout_for(left, reserve_s=ANSWER_RESERVE_S))
 
+            count("Requests")
             try:
                 return route(event if isinstance(event, Mapping) else {}, connect)
             except RequestError as error:
