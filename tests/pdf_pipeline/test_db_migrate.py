@@ -91,6 +91,17 @@ def test_migration_files_with_a_gap_in_their_numbers_are_refused(tmp_path: Path)
         load_migrations(tmp_path)
 
 
+def test_the_fingerprint_changes_with_any_migration_and_only_then(tmp_path: Path):
+    (tmp_path / "0001_first.sql").write_text("SELECT 1;")
+    before = migrate.fingerprint(tmp_path)
+    (tmp_path / "notes.txt").write_text("not a migration")
+    unchanged = migrate.fingerprint(tmp_path)
+    (tmp_path / "0002_second.sql").write_text("SELECT 2;")
+    added = migrate.fingerprint(tmp_path)
+    (tmp_path / "0001_first.sql").write_text("SELECT 10;")
+    assert len({before, added, migrate.fingerprint(tmp_path)}) == 3 and unchanged == before
+
+
 def test_a_misnamed_migration_file_is_refused(tmp_path: Path):
     (tmp_path / "1_First.sql").write_text("SELECT 1;")
     with pytest.raises(MigrationError, match="named NNNN_lowercase_name.sql"):

@@ -81,6 +81,16 @@ def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return migrations
 
 
+def fingerprint(directory: Path = MIGRATIONS_DIR) -> str:
+    """One hash of every migration (names and contents): the stack passes it as a property of
+    the custom resource, so that a new or changed migration makes CloudFormation send an Update
+    (a new function code alone does not invoke a custom resource again)."""
+    digest = hashlib.sha256()
+    for migration in load_migrations(directory):
+        digest.update(f"{migration.name}:{migration.checksum}\n".encode())
+    return digest.hexdigest()
+
+
 def quote_identifier(name: str) -> str:
     if not _ROLE_NAME.match(name):
         raise MigrationError(f"{name!r:.80} is not a plain lowercase PostgreSQL name")
