@@ -58,6 +58,9 @@ from lambda_src.pdf_pipeline.messages import AuditEvent, Stage, Status, document
 from lambda_src.pdf_pipeline.settings import Settings  # noqa: E402
 
 ADMIN_USER = "postgres"
+# Like the master user of RDS: no superuser, but CREATEROLE and CREATEDB, and the owner of the
+# databases the tests migrate. Migrations run as this user, as ``migrate`` does on Aurora.
+MASTER_USER = "master"
 APP_USER = "pipeline_app"
 APP_PASSWORD = "app-" + secrets.token_hex(8)  # tests only: on Aurora the app user has no password (IAM)
 START_TIMEOUT_S = 20.0
@@ -164,10 +167,15 @@ class PostgresServer:
         return connection.connect(self.settings(database, user), ssl_context=self.tls_context(),
                                   password=self.admin_password if password is None else password)
 
+    def connect_master(self, database: str) -> pg8000.native.Connection:
+        """A connection as the RDS-like master user (see MASTER_USER)."""
+        return self.connect(database, user=MASTER_USER, password=self.admin_password)
+
     def create_database(self, *, template: str = "template1") -> str:
+        """A new database owned by the master user."""
         name = f"t_{uuid.uuid4().hex[:12]}"
         with contextlib.closing(self.connect()) as admin:
-            admin.run(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            admin.run(f'CREATE DATABASE "{name}" OWNER {MASTER_USER} TEMPLATE "{template}"')
         return name
 
     def drop_database(self, name: str) -> None:
@@ -226,7 +234,8 @@ def _start(bin_dir: Path, workdir: Path, owner: pwd.struct_passwd | None) -> Pos
         if process.poll() is not None:
             return f"postgres exited with {process.returncode}: {log_path.read_text()[-500:]}"
         try:
-            server.connect().close()
+            with contextlib.closing(server.connect()) as admin:
+                admin.run(f"CREATE ROLE {MASTER_USER} LOGIN CREATEROLE CREATEDB PASSWORD '{password}'")
             return server
         except (pg8000.native.InterfaceError, pg8000.native.DatabaseError, OSError):
             if time.monotonic() > deadline:
@@ -273,9 +282,9 @@ def database(postgres: PostgresServer) -> Iterator[str]:
 def migrated_template(postgres: PostgresServer) -> str:
     """A database with every migration applied and the app user granted, cloned by ``migrated``."""
     name = postgres.create_database()
-    with contextlib.closing(postgres.connect(name)) as admin:
-        apply_migrations(admin, app_user=APP_USER)
-        admin.run(f"ALTER ROLE {APP_USER} PASSWORD '{APP_PASSWORD}'")  # tests only: Aurora uses IAM tokens
+    with contextlib.closing(postgres.connect_master(name)) as master:
+        apply_migrations(master, app_user=APP_USER)
+        master.run(f"ALTER ROLE {APP_USER} PASSWORD '{APP_PASSWORD}'")  # tests only: Aurora uses IAM tokens
     return name
 
 
@@ -285,6 +294,7 @@ class MigratedDatabase:
     name: str
 
     def admin(self) -> pg8000.native.Connection:
+        """A superuser connection, to inspect or to break things on purpose."""
         return self.server.connect(self.name)
 
     def app(self) -> pg8000.native.Connection:
@@ -308,8 +318,8 @@ def migrated(postgres: PostgresServer, migrated_template: str) -> Iterator[Migra
     migrated once more (a no-op) because a copy does not inherit the database-level grants and
     the app user's settings, which belong to the database."""
     name = postgres.create_database(template=migrated_template)
-    with contextlib.closing(postgres.connect(name)) as admin:
-        assert apply_migrations(admin, app_user=APP_USER) == []
+    with contextlib.closing(postgres.connect_master(name)) as master:
+        assert apply_migrations(master, app_user=APP_USER) == []
     yield MigratedDatabase(postgres, name)
     postgres.drop_database(name)
 

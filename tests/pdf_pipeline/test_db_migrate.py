@@ -13,7 +13,7 @@ pytest.register_assert_rewrite("tests.pdf_pipeline.postgres")  # imported here b
 
 from lambda_src.pdf_pipeline.db import connection, migrate  # noqa: E402
 from lambda_src.pdf_pipeline.db.migrate import MigrationError, apply_migrations, load_migrations  # noqa: E402
-from tests.pdf_pipeline.postgres import APP_USER  # noqa: E402
+from tests.pdf_pipeline.postgres import APP_USER, MASTER_USER  # noqa: E402
 
 pytest_plugins = ["tests.pdf_pipeline.postgres"]  # the postgres, database and migrated fixtures
 
@@ -26,7 +26,8 @@ def _tables(conn) -> set[str]:
 
 
 def test_migrations_apply_to_an_empty_database_in_order(postgres, database):
-    with contextlib.closing(postgres.connect(database)) as admin:
+    """As the RDS-like master user: no superuser, CREATEROLE, owner of the database."""
+    with contextlib.closing(postgres.connect_master(database)) as admin:
         applied = apply_migrations(admin, app_user=APP_USER)
         recorded = admin.run("SELECT name FROM audit.schema_migrations ORDER BY version")
         tables = _tables(admin)
@@ -38,7 +39,7 @@ def test_migrations_apply_to_an_empty_database_in_order(postgres, database):
 
 
 def test_applying_the_migrations_again_changes_nothing(postgres, database):
-    with contextlib.closing(postgres.connect(database)) as admin:
+    with contextlib.closing(postgres.connect_master(database)) as admin:
         apply_migrations(admin, app_user=APP_USER)
         before = admin.run("SELECT version, checksum, applied_at FROM audit.schema_migrations ORDER BY version")
         assert apply_migrations(admin, app_user=APP_USER) == []
@@ -48,7 +49,7 @@ def test_applying_the_migrations_again_changes_nothing(postgres, database):
 
 def test_a_migration_changed_after_it_was_applied_is_refused_and_nothing_runs(postgres, database):
     migrations = load_migrations()
-    with contextlib.closing(postgres.connect(database)) as admin:
+    with contextlib.closing(postgres.connect_master(database)) as admin:
         apply_migrations(admin, app_user=APP_USER, migrations=migrations[:1])
         edited = dataclasses.replace(migrations[0], sql=migrations[0].sql + "\n-- edited", checksum="0" * 64)
         with pytest.raises(MigrationError, match="0001_audit_schema changed after it was applied"):
@@ -59,7 +60,7 @@ def test_a_migration_changed_after_it_was_applied_is_refused_and_nothing_runs(po
 
 def test_a_database_ahead_of_the_package_is_refused(postgres, database):
     migrations = load_migrations()
-    with contextlib.closing(postgres.connect(database)) as admin:
+    with contextlib.closing(postgres.connect_master(database)) as admin:
         apply_migrations(admin, app_user=APP_USER)
         with pytest.raises(MigrationError, match="which this package does not have"):
             apply_migrations(admin, app_user=APP_USER, migrations=migrations[:1])
@@ -69,7 +70,7 @@ def test_a_failing_migration_is_rolled_back_and_not_recorded(postgres, database)
     migrations = load_migrations()
     broken = migrate.Migration(len(migrations) + 1, f"{len(migrations) + 1:04d}_broken",
                                "CREATE TABLE audit.half_done (x int);\nSELECT no_such_function();", "f" * 64)
-    with contextlib.closing(postgres.connect(database)) as admin:
+    with contextlib.closing(postgres.connect_master(database)) as admin:
         with pytest.raises(MigrationError, match="_broken failed and was rolled back"):
             apply_migrations(admin, app_user=APP_USER, migrations=[*migrations, broken])
         tables = _tables(admin)
@@ -79,7 +80,7 @@ def test_a_failing_migration_is_rolled_back_and_not_recorded(postgres, database)
 
 
 def test_no_migration_starts_when_no_time_is_left(postgres, database):
-    with contextlib.closing(postgres.connect(database)) as admin:
+    with contextlib.closing(postgres.connect_master(database)) as admin:
         with pytest.raises(MigrationError, match="out of time before 0001_audit_schema"):
             apply_migrations(admin, app_user=APP_USER, time_left=lambda: 0.0)
 
@@ -109,7 +110,7 @@ def test_a_misnamed_migration_file_is_refused(tmp_path: Path):
 
 
 def test_an_app_user_name_that_is_not_a_plain_identifier_is_refused(postgres, database):
-    with contextlib.closing(postgres.connect(database)) as admin:
+    with contextlib.closing(postgres.connect_master(database)) as admin:
         with pytest.raises(MigrationError, match="is not a plain lowercase PostgreSQL name"):
             apply_migrations(admin, app_user='app"; DROP TABLE x; --')
 
@@ -120,7 +121,7 @@ def test_two_migrators_at_once_apply_each_migration_once(postgres, database):
 
     def run() -> None:
         try:
-            with contextlib.closing(postgres.connect(database)) as admin:
+            with contextlib.closing(postgres.connect_master(database)) as admin:
                 results.append(apply_migrations(admin, app_user=APP_USER))
         except BaseException as error:  # noqa: BLE001 - reported by the assertion below
             errors.append(error)
@@ -138,15 +139,29 @@ def test_two_migrators_at_once_apply_each_migration_once(postgres, database):
 
 def test_the_app_user_is_granted_rds_iam_where_the_role_exists(postgres, database):
     with contextlib.closing(postgres.connect(database)) as admin:
-        admin.run("DO $$ BEGIN CREATE ROLE rds_iam; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+        # As on RDS: rds_iam exists, and the master user may grant it.
+        admin.run("CREATE ROLE rds_iam")
+        admin.run(f"GRANT rds_iam TO {MASTER_USER} WITH ADMIN OPTION")
         try:
-            apply_migrations(admin, app_user="pipeline_app_iam")
+            with contextlib.closing(postgres.connect_master(database)) as master:
+                apply_migrations(master, app_user="pipeline_app_iam")
             member = admin.run("SELECT pg_has_role('pipeline_app_iam', 'rds_iam', 'MEMBER')")[0][0]
         finally:
             admin.run("DROP OWNED BY pipeline_app_iam")
             admin.run("DROP ROLE pipeline_app_iam")
             admin.run("DROP ROLE rds_iam")
     assert member is True
+
+
+def test_an_existing_app_user_with_superuser_powers_is_refused(postgres, database):
+    with contextlib.closing(postgres.connect(database)) as admin:
+        admin.run("CREATE ROLE pipeline_app_super SUPERUSER")
+        try:
+            with contextlib.closing(postgres.connect_master(database)) as master:
+                with pytest.raises(MigrationError, match="exists with SUPERUSER, REPLICATION or BYPASSRLS"):
+                    apply_migrations(master, app_user="pipeline_app_super")
+        finally:
+            admin.run("DROP ROLE pipeline_app_super")
 
 
 def test_on_plain_postgresql_the_app_user_is_created_without_rds_iam(migrated):
@@ -201,9 +216,9 @@ def test_the_app_user_cannot_change_the_schema_delete_or_touch_the_migrations(mi
 
 
 def test_regranting_converges_to_exactly_the_listed_privileges(migrated):
-    with contextlib.closing(migrated.admin()) as admin:
-        admin.run(f"GRANT DELETE, TRUNCATE ON audit.events TO {APP_USER}")
-        apply_migrations(admin, app_user=APP_USER)
+    with contextlib.closing(migrated.server.connect_master(migrated.name)) as master:
+        master.run(f"GRANT DELETE, TRUNCATE ON audit.events TO {APP_USER}")
+        apply_migrations(master, app_user=APP_USER)
     privileges = migrated.rows(
         "SELECT table_name, string_agg(privilege_type, ',' ORDER BY privilege_type) AS privileges "
         "FROM information_schema.role_table_grants WHERE grantee = :name AND table_schema = 'audit' "

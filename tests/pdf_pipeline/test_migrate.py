@@ -17,7 +17,7 @@ from moto import mock_aws
 pytest.register_assert_rewrite("tests.pdf_pipeline.postgres")  # imported here before pytest_plugins loads it
 
 # First: it sets the Lambda environment (Powertools reads it when the handler module is imported).
-from tests.pdf_pipeline.postgres import ADMIN_USER, APP_USER, free_port  # noqa: E402
+from tests.pdf_pipeline.postgres import APP_USER, MASTER_USER, free_port  # noqa: E402
 
 pytest_plugins = ["tests.pdf_pipeline.postgres"]
 
@@ -74,7 +74,7 @@ def deployment(postgres, database, monkeypatch):
     and the test CA in place of the AWS trust anchors."""
     with mock_aws():
         secret = boto3.client("secretsmanager", region_name="us-east-1").create_secret(
-            Name="rds!cluster-abc", SecretString=json.dumps({"username": ADMIN_USER,
+            Name="rds!cluster-abc", SecretString=json.dumps({"username": MASTER_USER,
                                                                "password": postgres.admin_password}))
         for name, value in {"DB_HOST": postgres.host, "DB_PORT": str(postgres.port), "DB_NAME": database,
                             "DB_USER": APP_USER, "MASTER_SECRET_ARN": secret["ARN"]}.items():

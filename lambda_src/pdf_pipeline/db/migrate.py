@@ -170,10 +170,17 @@ def grant_app_user(conn: pg8000.native.Connection, app_user: str) -> None:
         "AND table_name LIKE 'report\\_%' ORDER BY table_name", schema=SCHEMA)]
     has_rds_iam = bool(conn.run("SELECT 1 FROM pg_roles WHERE rolname = 'rds_iam'"))
     tables = ", ".join(f"{SCHEMA}.{table}" for table in APP_TABLES)
+    # The master user of RDS is no superuser: it may not even name SUPERUSER, REPLICATION or
+    # BYPASSRLS in ALTER ROLE. A new role has none of them; an existing one that has is refused.
+    powerful = conn.run("SELECT rolsuper OR rolreplication OR rolbypassrls FROM pg_roles WHERE rolname = :name",
+                        name=app_user)
+    if powerful and powerful[0][0]:
+        raise MigrationError(f"the role {app_user} exists with SUPERUSER, REPLICATION or BYPASSRLS: "
+                             f"the functions' user must have none of them")
     statements = [
         # Concurrent creators (another database of the same cluster) lose the race harmlessly.
         f"DO $$ BEGIN CREATE ROLE {role}; EXCEPTION WHEN duplicate_object THEN NULL; END $$",
-        f"ALTER ROLE {role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT",
+        f"ALTER ROLE {role} WITH LOGIN NOCREATEDB NOCREATEROLE INHERIT",
         *([f"GRANT rds_iam TO {role}"] if has_rds_iam else []),
         f"GRANT CONNECT ON DATABASE {database} TO {role}",
         f"REVOKE TEMPORARY ON DATABASE {database} FROM PUBLIC",
