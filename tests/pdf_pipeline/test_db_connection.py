@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import os
 import socket
 import ssl
+import subprocess
+import sys
 import threading
 import time
 import warnings
+from pathlib import Path
 from unittest import mock
 
 import boto3
@@ -185,3 +189,22 @@ def test_a_reused_connection_is_kept_until_discarded_then_opened_again(postgres)
         assert second is not first and second.run("SELECT 1") == [[1]]
         reused.discard()
     assert len(opened) == 2
+
+
+# --- packaging ------------------------------------------------------------------------------
+
+def test_every_database_function_imports_as_lambda_bundles_it_with_its_anchors():
+    """Lambda imports ``pdf_pipeline.<function>.handler`` with lambda_src/pdf_pipeline's parent
+    on the path; the trust anchors and migrations are files of the package, found from it."""
+    root = Path(__file__).resolve().parents[2] / "lambda_src"
+    script = ("import importlib, pathlib\n"
+              "for name in ('write_audit', 'batch_status', 'reports', 'migrate'):\n"
+              "    importlib.import_module(f'pdf_pipeline.{name}.handler')\n"
+              "from pdf_pipeline.db import connection, migrate\n"
+              "assert connection.TRUST_ANCHORS.is_file() and len(migrate.load_migrations()) >= 2\n"
+              "print('ok')\n")
+    environment = {**os.environ, "PYTHONPATH": str(root), "AWS_REGION": "us-east-1",
+                   "POWERTOOLS_METRICS_NAMESPACE": "PdfPipeline"}
+    result = subprocess.run([sys.executable, "-c", script], cwd=root, env=environment,
+                            capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout.strip()) == (0, "ok"), result.stderr[-2000:]
