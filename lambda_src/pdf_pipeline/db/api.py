@@ -94,6 +94,14 @@ def batch_id(value: str) -> str:
     return value
 
 
+def _caller(event: Any) -> str | None:
+    """Who signed the request (IAM auth): the ARN API Gateway verified, for the logs."""
+    context = event.get("requestContext") if isinstance(event, Mapping) else None
+    identity = context.get("identity") if isinstance(context, Mapping) else None
+    caller = identity.get("userArn") if isinstance(identity, Mapping) else None
+    return caller if isinstance(caller, str) else None
+
+
 def count(name: str) -> None:
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
 
@@ -115,6 +123,7 @@ class ReadApi:
                 return self.database.get(timeout_s=timeout_for(left, reserve_s=ANSWER_RESERVE_S))
 
             count("Requests")
+            logger.append_keys(caller=_caller(event))
             try:
                 return route(event if isinstance(event, Mapping) else {}, connect)
             except RequestError as error:
