@@ -1,0 +1,1 @@
+"""Placeholder for the migrate function (its owner's package replaces it)."""

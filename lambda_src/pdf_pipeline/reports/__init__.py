@@ -1,0 +1,1 @@
+"""Placeholder for the reports function (its owner's package replaces it)."""
