@@ -98,10 +98,7 @@ class PipelineDatabase(Construct):
             max_connections_percent=90,
             idle_client_timeout=cdk.Duration.minutes(30),
         )
-        self.cluster_security_group.add_ingress_rule(self.proxy_security_group, ec2.Port.tcp(PORT),
-                                                     "PostgreSQL from RDS Proxy")
-        self.proxy_security_group.add_egress_rule(self.cluster_security_group, ec2.Port.tcp(PORT),
-                                                  "PostgreSQL to Aurora")
+        # The proxy's target binding opens the proxy -> cluster path on the cluster's port itself.
         self.app_user_arn = cdk.Stack.of(self).format_arn(
             service="rds-db", resource="dbuser", arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
             resource_name=f"{self.proxy_resource_id}/{APP_USER}")

@@ -268,6 +268,24 @@ def test_the_database_and_its_proxy_are_in_the_isolated_subnets(pipeline):
     assert group["SubnetIds"] == isolated
 
 
+def _ingress_sources(pipeline, group) -> set[str]:
+    group_id = pipeline.stack.resolve(group.security_group_id)
+    return {json.dumps(rule["SourceSecurityGroupId"]) for rule in properties_of(pipeline.json,
+                                                                                "AWS::EC2::SecurityGroupIngress")
+            if rule["GroupId"] == group_id}
+
+
+def test_aurora_admits_only_the_proxy_and_the_migration_and_the_proxy_only_the_database_clients(pipeline):
+    database, functions = pipeline.stack.database, pipeline.stack.functions
+    group_ids = {name: json.dumps(pipeline.stack.resolve(group.security_group_id)) for name, group in (
+        ("proxy", database.proxy_security_group), ("migration", functions.migration_client),
+        ("clients", functions.database_clients))}
+    assert _ingress_sources(pipeline, database.cluster_security_group) == {group_ids["proxy"], group_ids["migration"]}
+    assert _ingress_sources(pipeline, database.proxy_security_group) == {group_ids["clients"]}
+    for group in (database.cluster_security_group, database.proxy_security_group):
+        assert "SecurityGroupIngress" not in properties(pipeline, group)
+
+
 def test_functions_may_connect_as_the_app_user_on_the_proxy_and_nothing_else(pipeline):
     functions = pipeline.stack.functions
     proxy_arn = render(pipeline.stack.resolve(pipeline.stack.database.proxy.db_proxy_arn))
