@@ -32,6 +32,7 @@ from stacks.pdf_pipeline.config import FargateWorkerConfig, PdfPipelineConfig
 from stacks.pdf_pipeline.network import PipelineNetwork
 from stacks.pdf_pipeline.queues import PipelineQueues
 from stacks.pdf_pipeline.storage import CHUNKS_PREFIX, IMAGES_PREFIX, PAGES_PREFIX, PipelineBuckets
+from stacks.pdf_pipeline.workers import METRICS_NAMESPACE, SERVICE_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = "containers/pdf_worker/Dockerfile"
@@ -113,7 +114,8 @@ class PipelineContainers(Construct):
             "Worker", image=ecs.ContainerImage.from_docker_image_asset(self.image_asset),
             command=["--mode", mode],
             environment={**environment, "TMPDIR": SCRATCH, "PYTHONDONTWRITEBYTECODE": "1",
-                         "POWERTOOLS_SERVICE_NAME": "pdf-pipeline", "POWERTOOLS_METRICS_NAMESPACE": "PdfPipeline"},
+                         "POWERTOOLS_SERVICE_NAME": SERVICE_NAME, "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+                         "POWERTOOLS_LOG_LEVEL": "INFO"},
             logging=ecs.LogDrivers.aws_logs(stream_prefix=mode, log_group=logs.LogGroup(
                 self, f"{id_}Logs", retention=log_retention(self._config.observability.log_retention_days))),
             readonly_root_filesystem=True, stop_timeout=STOP_TIMEOUT,
@@ -123,7 +125,7 @@ class PipelineContainers(Construct):
         execution_policy = task.obtain_execution_role().node.find_child("DefaultPolicy")
         acknowledge(execution_policy, "AwsSolutions-IAM5[Resource::*]",
                     "ecr:GetAuthorizationToken supports no resource-level permissions; the image pull itself "
-                    "is limited to this stack's asset repository.")
+                    "is limited to the CDK bootstrap's container asset repository.")
 
         # Scaling from zero is done by the queue metrics, not by the service itself: a deploy
         # leaves the service at zero, and the tasks that hold a message are scale-in protected.

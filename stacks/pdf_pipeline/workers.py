@@ -59,6 +59,7 @@ CONSUMERS: Mapping[str, Consumer] = {
     "write_audit": Consumer("writeAudit", batch_size=100, batching_window=cdk.Duration.seconds(5)),
 }
 
+
 class PipelineFunctions(Construct):
     """The functions of the pipeline. Only ``write_audit``, ``batch_status``, ``reports`` and
     ``migrate`` run in the VPC (they reach the database); every other worker runs outside it and
