@@ -1,0 +1,1 @@
+"""Placeholder for the classify function (its owner's package replaces it)."""

@@ -1,0 +1,5 @@
+"""Placeholder: the classify function package replaces this at merge."""
+
+
+def handler(event, context):
+    raise NotImplementedError

@@ -1,0 +1,5 @@
+"""Placeholder: the convert_page function package replaces this at merge."""
+
+
+def handler(event, context):
+    raise NotImplementedError

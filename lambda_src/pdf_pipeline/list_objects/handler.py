@@ -1,0 +1,5 @@
+"""Placeholder: the list_objects function package replaces this at merge."""
+
+
+def handler(event, context):
+    raise NotImplementedError
