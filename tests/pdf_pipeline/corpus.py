@@ -1,8 +1,9 @@
 """The PDF test corpus, generated at test time (no binary is committed).
 
 Every document is built from code with reportlab (text, vector drawings, embedded JPEG
-photos made from numpy noise and gradients) or pypdfium2 (a zero-page document), seeded, so
-the same name gives the same content. ``Corpus`` writes each document once, on first use,
+photos made from numpy noise and gradients) and pypdfium2 (page rotation, a zero-page
+document), seeded, so the same name gives the same pages (a document that pdfium rewrote
+differs only in the second half of its trailer /ID). ``Corpus`` writes each document once, on first use,
 into its folder (a session's temporary folder in the tests, see conftest.py) under a name
 that carries a digest of its bytes, and hands out the path.
 
@@ -100,25 +101,30 @@ def _paint_vector(canvas: rl_canvas.Canvas, number: int, rng: random.Random) -> 
 
 
 def photo_image(seed: int, size: tuple[int, int] = (1200, 900)) -> Image.Image:
-    """A photo-like RGB image: smooth gradients, soft blobs and sensor noise (JPEG-friendly
-    like a scan or a camera picture, unlike pure noise)."""
+    """A photo-like RGB image: smooth gradients and soft blobs (computed at an eighth of the
+    size and scaled up, as smooth as they are), hard-edged textured objects and sensor noise.
+    JPEG-friendly like a camera picture or a scan, unlike pure noise."""
     width, height = size
     generator = np.random.default_rng(seed)
-    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
-    image = np.zeros((height, width, 3), np.float32)
+    small_height, small_width = max(height // 8, 1), max(width // 8, 1)
+    y, x = np.mgrid[0:small_height, 0:small_width].astype(np.float32) * 8
+    smooth = np.zeros((small_height, small_width, 3), np.float32)
     for channel in range(3):
         a, b = generator.uniform(-0.1, 0.1, 2)
-        image[..., channel] = 128 + a * x + b * y
+        smooth[..., channel] = 128 + a * x + b * y
     for _ in range(12):
         cx, cy = generator.uniform(0, width), generator.uniform(0, height)
         radius = generator.uniform(30, 250)
         blob = np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * radius ** 2))
-        image += blob[..., None] * generator.uniform(-90, 90, 3)
+        smooth += blob[..., None] * generator.uniform(-90, 90, 3).astype(np.float32)
+    scaled = Image.fromarray(np.clip(smooth, 0, 255).astype(np.uint8), "RGB").resize(size, Image.BILINEAR)
+    image = np.asarray(scaled).astype(np.int16)
+    stripes = (20 * np.sin(np.arange(width) / 3)).astype(np.int16)
     for _ in range(8):   # hard-edged objects: what makes a photo more than a gradient
         left, top = generator.integers(0, width - 60), generator.integers(0, height - 60)
         right, bottom = left + generator.integers(20, 300), top + generator.integers(20, 300)
-        image[top:bottom, left:right] = generator.uniform(0, 255, 3) + 20 * np.sin(x[top:bottom, left:right, None] / 3)
-    image += generator.normal(0, 6, image.shape)
+        image[top:bottom, left:right] = generator.integers(0, 256, 3) + stripes[left:right, None]
+    image += generator.integers(-10, 11, image.shape, dtype=np.int16)   # sensor noise
     return Image.fromarray(np.clip(image, 0, 255).astype(np.uint8), "RGB")
 
 

@@ -15,18 +15,19 @@ model that needs no colour.
 """
 from __future__ import annotations
 
+import ctypes
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from ..messages import RejectReason
 from .pdf import Rejected, Source, open_pdf
-from .png import encode_png
+from .png import Scratch, encode_png
 
 POINTS_PER_INCH = 72
-WHITE = (255, 255, 255, 255)
 
 
 @dataclass(frozen=True)
@@ -61,21 +62,42 @@ def fitting_dpi(width_points: float, height_points: float, *, dpi: int, max_pixe
     return fitting
 
 
-def render_pixels(page: pdfium.PdfPage, *, dpi: float, grayscale: bool = False,
-                  formenv: pdfium.PdfFormEnv | None = None) -> pdfium.PdfBitmap:
-    """The page rendered at ``dpi``, RGB (or greyscale), on white, annotations and form
-    fields drawn; ``bitmap.to_numpy()`` is a view of its pixels (no copy)."""
+def render_into(pixels: np.ndarray, page: pdfium.PdfPage, *, formenv: pdfium.PdfFormEnv | None = None) -> None:
+    """Render ``page`` to fill ``pixels``, a C-contiguous (h, w, 3) RGB or (h, w) greyscale
+    uint8 array: on white, annotations and form fields drawn."""
+    height, width = pixels.shape[:2]
+    grayscale = pixels.ndim == 2
+    pixels.fill(255)   # white paper; numpy's memset is ten times pdfium's 24-bit FillRect
+    buffer = (ctypes.c_ubyte * pixels.size).from_buffer(pixels)
+    bitmap = pdfium_c.FPDFBitmap_CreateEx(width, height, pdfium_c.FPDFBitmap_Gray if grayscale
+                                          else pdfium_c.FPDFBitmap_BGR, buffer, pixels.strides[0])
+    if not bitmap:
+        raise MemoryError(f"pdfium cannot create a {width} x {height} bitmap")
+    try:
+        # REVERSE_BYTE_ORDER: RGB, the PNG order, instead of pdfium's native BGR
+        flags = pdfium_c.FPDF_ANNOT | (pdfium_c.FPDF_GRAYSCALE if grayscale else pdfium_c.FPDF_REVERSE_BYTE_ORDER)
+        # rotate=0: pdfium applies the page's own /Rotate; the size is already the rotated one
+        pdfium_c.FPDF_RenderPageBitmap(bitmap, page, 0, 0, width, height, 0, flags)
+        if formenv is not None:
+            pdfium_c.FPDF_FFLDraw(formenv, bitmap, page, 0, 0, width, height, 0, flags)
+    finally:
+        pdfium_c.FPDFBitmap_Destroy(bitmap)   # the buffer is ours: pdfium frees only its handle
+
+
+def _shape(page: pdfium.PdfPage, dpi: float, grayscale: bool) -> tuple[int, ...]:
     width, height = pixel_size(*page.get_size(), dpi)
-    bitmap_format = pdfium_c.FPDFBitmap_Gray if grayscale else pdfium_c.FPDFBitmap_BGR
-    bitmap = pdfium.PdfBitmap.new_native(width, height, bitmap_format, rev_byteorder=not grayscale)
-    bitmap.fill_rect(WHITE, 0, 0, width, height)
-    # REVERSE_BYTE_ORDER: RGB, the PNG order, instead of pdfium's native BGR
-    flags = pdfium_c.FPDF_ANNOT | (pdfium_c.FPDF_GRAYSCALE if grayscale else pdfium_c.FPDF_REVERSE_BYTE_ORDER)
-    # rotate=0: pdfium applies the page's own /Rotate; the size above is already the rotated one
-    pdfium_c.FPDF_RenderPageBitmap(bitmap, page, 0, 0, width, height, 0, flags)
-    if formenv is not None:
-        pdfium_c.FPDF_FFLDraw(formenv, bitmap, page, 0, 0, width, height, 0, flags)
-    return bitmap
+    return (height, width) if grayscale else (height, width, 3)
+
+
+def render_pixels(page: pdfium.PdfPage, *, dpi: float, grayscale: bool = False,
+                  formenv: pdfium.PdfFormEnv | None = None) -> np.ndarray:
+    """The page rendered at ``dpi`` into a new array (``render_into``)."""
+    pixels = np.empty(_shape(page, dpi, grayscale), np.uint8)
+    render_into(pixels, page, formenv=formenv)
+    return pixels
+
+
+_PIXELS = Scratch()
 
 
 def render_page(source: Source, *, dpi: int, max_pixels: int, page_index: int = 0,
@@ -92,11 +114,8 @@ def render_page(source: Source, *, dpi: int, max_pixels: int, page_index: int = 
             raise Rejected(RejectReason.CORRUPT, f"pdfium cannot load page {page_index + 1}: {error}") from None
         try:
             used_dpi = fitting_dpi(*page.get_size(), dpi=dpi, max_pixels=max_pixels)
-            bitmap = render_pixels(page, dpi=used_dpi, grayscale=grayscale, formenv=document.formenv)
-            try:
-                png = encode_png(bitmap.to_numpy())
-                return RenderedPage(png=png, width=bitmap.width, height=bitmap.height, dpi=float(used_dpi))
-            finally:
-                bitmap.close()
+            pixels = _PIXELS.array(_shape(page, used_dpi, grayscale))
+            render_into(pixels, page, formenv=document.formenv)
         finally:
             page.close()
+    return RenderedPage(png=encode_png(pixels), width=pixels.shape[1], height=pixels.shape[0], dpi=float(used_dpi))
