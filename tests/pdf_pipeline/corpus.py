@@ -144,8 +144,22 @@ def _paint_photo(canvas: rl_canvas.Canvas, number: int, rng: random.Random) -> N
     canvas.drawString(54, 150, f"Figure {number}: site photograph, reference {rng.randint(1, 10 ** 6)}")
 
 
+FORM_VALUE = "FORM-VALUE-42"
+FORM_FIELD_RECT = (72, 600, 300, 40)   # x, y, width, height in points (from the bottom left)
+
+
+def _paint_form(canvas: rl_canvas.Canvas, number: int, rng: random.Random) -> None:
+    """A filled-in AcroForm text field, drawn from its appearance stream and form data."""
+    width, height = canvas._pagesize
+    canvas.setFont("Helvetica-Bold", 16)
+    canvas.drawString(54, height - 60, page_label(number))
+    x, y, field_width, field_height = FORM_FIELD_RECT
+    canvas.acroForm.textfield(name="reference", value=FORM_VALUE, x=x, y=y, width=field_width,
+                              height=field_height, fontSize=20, borderWidth=0, fillColor=None)
+
+
 PAINTERS: dict[str, Callable[[rl_canvas.Canvas, int, random.Random], None]] = {
-    "text": _paint_text, "vector": _paint_vector, "photo": _paint_photo,
+    "text": _paint_text, "vector": _paint_vector, "photo": _paint_photo, "form": _paint_form,
 }
 
 
@@ -269,6 +283,15 @@ def page_pixels(source: Path | bytes, index: int = 0, *, dpi: int = 50) -> np.nd
         pdf.close()
 
 
+def form_field_ink(png: bytes) -> float:
+    """The share of dark pixels inside the form field of ``form_page`` in a PNG of that page
+    rendered at 72 DPI (one pixel a point)."""
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    x, y, width, height = FORM_FIELD_RECT
+    top = pixels.shape[0] - (y + height)
+    return float((pixels[top:top + height, x:x + width] < 128).any(axis=2).mean())
+
+
 def page_texts(source: Path | bytes) -> list[str]:
     """The extracted text of every page."""
     pdf = pdfium.PdfDocument(source)
@@ -318,6 +341,8 @@ DOCUMENTS: dict[str, Callable[[], bytes]] = {
     # size edges: exactly 10 MiB and one byte more (10 pages each)
     "exactly_10mib": lambda: _exactly(TEN_MIB),
     "over_10mib": lambda: _exactly(TEN_MIB + 1),
+    # a page with a filled-in form field
+    "form_page": lambda: build_pdf([PageSpec("form")]),
     # geometry
     "rotated_page": lambda: build_pdf([PageSpec("text", rotation=90)]),
     "rotated_pages": lambda: build_pdf([PageSpec("text", rotation=r) for r in (0, 90, 180, 270)], seed=4),

@@ -15,7 +15,7 @@ from lambda_src.pdf_pipeline.core.pdf import Rejected
 from lambda_src.pdf_pipeline.core.png import encode_png
 from lambda_src.pdf_pipeline.core.render import fitting_dpi, render_page, render_pixels
 from lambda_src.pdf_pipeline.messages import RejectReason
-from tests.pdf_pipeline.corpus import LETTER, POSTER
+from tests.pdf_pipeline.corpus import LETTER, POSTER, form_field_ink
 
 CAP = 40_000_000
 
@@ -60,6 +60,10 @@ def test_a_photo_page_renders_in_colour(pdf_corpus):
     pixels = decoded(render_page(pdf_corpus.path("photo_page"), dpi=50, max_pixels=CAP).png).astype(int)
     assert pixels.shape[2] == 3
     assert np.abs(pixels[..., 0] - pixels[..., 2]).mean() > 10
+
+
+def test_a_filled_in_form_field_shows_its_value(pdf_corpus):
+    assert form_field_ink(render_page(pdf_corpus.path("form_page"), dpi=72, max_pixels=CAP).png) > 0.02
 
 
 def test_a_page_rotated_90_degrees_renders_landscape(pdf_corpus):

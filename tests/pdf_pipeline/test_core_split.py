@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 from lambda_src.pdf_pipeline.core.pdf import Rejected
+from lambda_src.pdf_pipeline.core.render import render_page
 from lambda_src.pdf_pipeline.core.split import Chunk, split_into_chunks, split_into_pages
 from lambda_src.pdf_pipeline.messages import RejectReason
-from tests.pdf_pipeline.corpus import page_count, page_label, page_pixels, page_rotations, page_texts
+from tests.pdf_pipeline.corpus import form_field_ink, page_count, page_label, page_pixels, page_rotations, page_texts
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -109,6 +110,11 @@ def test_a_rotated_single_page_keeps_its_rotation_and_pixels(pdf_corpus):
     for number, pdf in split_into_pages(original):
         assert page_rotations(pdf) == [page_rotations(original)[number - 1]]
         assert np.array_equal(page_pixels(pdf), page_pixels(original, number - 1))
+
+
+def test_a_form_fields_value_survives_splitting(pdf_corpus):
+    [(_, single)] = split_into_pages(pdf_corpus.path("form_page"))
+    assert form_field_ink(render_page(single, dpi=72, max_pixels=10 ** 8).png) > 0.02
 
 
 def test_a_first_page_below_one_is_refused(pdf_corpus):

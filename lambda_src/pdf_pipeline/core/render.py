@@ -65,6 +65,8 @@ def fitting_dpi(width_points: float, height_points: float, *, dpi: int, max_pixe
 def render_into(pixels: np.ndarray, page: pdfium.PdfPage, *, formenv: pdfium.PdfFormEnv | None = None) -> None:
     """Render ``page`` to fill ``pixels``, a C-contiguous (h, w, 3) RGB or (h, w) greyscale
     uint8 array: on white, annotations and form fields drawn."""
+    if pixels.dtype != np.uint8 or not pixels.flags.c_contiguous or pixels.shape[2:] not in ((), (3,)):
+        raise ValueError(f"expected C-contiguous (h, w) or (h, w, 3) uint8 pixels, got {pixels.shape} {pixels.dtype}")
     height, width = pixels.shape[:2]
     grayscale = pixels.ndim == 2
     pixels.fill(255)   # white paper; numpy's memset is ten times pdfium's 24-bit FillRect
