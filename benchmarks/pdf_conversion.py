@@ -249,7 +249,7 @@ def main() -> None:
     compute = 1e6 * effective_ms / 1000 * args.memory_mb / 1024 * ARM_PRICE_PER_GB_SECOND
     requests = 1e6 / args.batch_size / 1e6 * PRICE_PER_MILLION_REQUESTS
     print(f"Lambda cost per million pages (convert_page, arm64, {args.memory_mb} MB, {effective_ms:.1f} ms/page, "
-          f"${ARM_PRICE_PER_GB_SECOND}/GB-s, {args.batch_size} pages/invocation): "
+          f"${ARM_PRICE_PER_GB_SECOND:.10f}/GB-s, {args.batch_size} pages/invocation): "
           f"${compute + requests:.2f} (${compute:.2f} compute + ${requests:.2f} requests; "
           "measured on this machine's CPU, not Graviton)")
 

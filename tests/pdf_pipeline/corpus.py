@@ -214,36 +214,55 @@ def zero_page_pdf() -> bytes:
     return _saved(pdf)
 
 
-def padded_to(document: bytes, size: int) -> bytes:
-    """``document`` grown to exactly ``size`` bytes by an incremental update (PDF 32000-1,
-    7.5.6) that adds one unreferenced stream of random (incompressible) bytes: still a valid
-    PDF with the same pages, a new xref section whose /Prev is the original one."""
+def with_new_object(document: bytes, body: bytes, trailer_entries: bytes = b"", *, number: int | None = None) -> bytes:
+    """``document`` with an incremental update (PDF 32000-1, 7.5.6) that adds one object,
+    ``body``, numbered /Size (or replaces object ``number``), and a trailer that repeats
+    /Root, /Info and /ID, points /Prev at the original cross-reference section and adds
+    ``trailer_entries`` (``{number}`` in them is replaced by the object's number)."""
     prev = int(re.findall(rb"startxref\s+(\d+)", document)[-1])
     trailer = document[document.rindex(b"trailer"):]
-    root = re.search(rb"/Root\s+(\d+\s+\d+\s+R)", trailer).group(1)
-    size_entry = int(re.search(rb"/Size\s+(\d+)", trailer).group(1))
-    info = re.search(rb"/Info\s+(\d+\s+\d+\s+R)", trailer)
-    info_entry = b" /Info " + info.group(1) if info else b""
+    size = int(re.search(rb"/Size\s+(\d+)", trailer).group(1))
+    number = size if number is None else number
+    kept = b"".join(b" /%s %s" % (name, match.group(1)) for name, pattern in (
+        (b"Root", rb"/Root\s+(\d+\s+\d+\s+R)"), (b"Info", rb"/Info\s+(\d+\s+\d+\s+R)"),
+        (b"ID", rb"/ID\s*(\[[^\]]*\])")) if (match := re.search(pattern, trailer)))
     base = document if document.endswith(b"\n") else document + b"\n"
-    number = size_entry
+    obj = b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    extra = trailer_entries.replace(b"{number}", str(number).encode())
+    return (base + obj + b"xref\n0 1\n0000000000 65535 f \n%d 1\n%010d 00000 n \n" % (number, len(base))
+            + b"trailer\n<< /Size %d%s%s /Prev %d >>\nstartxref\n%d\n%%%%EOF\n"
+            % (max(size, number + 1), kept, extra, prev, len(base) + len(obj)))
 
+
+def padded_to(document: bytes, size: int) -> bytes:
+    """``document`` grown to exactly ``size`` bytes by an incremental update that adds one
+    unreferenced stream of random (incompressible) bytes: still a valid PDF, the same pages."""
     def update(length: int) -> bytes:
-        head = b"%d 0 obj\n<< /Length %d >>\nstream\n" % (number, length)
-        body = np.random.default_rng(length).integers(0, 256, length, dtype=np.uint8).tobytes()
-        obj = head + body + b"\nendstream\nendobj\n"
-        xref_at = len(base) + len(obj)
-        xref = (b"xref\n0 1\n0000000000 65535 f \n%d 1\n%010d 00000 n \n" % (number, len(base))
-                + b"trailer\n<< /Size %d /Root %s%s /Prev %d >>\nstartxref\n%d\n%%%%EOF\n"
-                % (number + 1, root, info_entry, prev, xref_at))
-        return base + obj + xref
+        data = np.random.default_rng(length).integers(0, 256, length, dtype=np.uint8).tobytes()
+        return with_new_object(document, b"<< /Length %d >>\nstream\n%s\nendstream" % (length, data))
 
-    length = max(size - len(base) - 256, 0)
+    length = max(size - len(document) - 256, 0)
     for _ in range(4):   # the digits of /Length and of the offsets settle in a step or two
         padded = update(length)
         if len(padded) == size:
             return padded
         length += size - len(padded)
     raise ValueError(f"cannot pad a {len(document)}-byte document to {size} bytes")
+
+
+def missing_page() -> bytes:
+    """Two pages in the page tree, the second an object that the file does not hold: the
+    document loads and counts two pages, the second cannot be loaded or copied."""
+    document = build_pdf(mixed_pages(1), seed=1)
+    pages = int(re.search(rb"/Pages (\d+) 0 R", document).group(1))
+    kid = re.search(rb"/Kids \[ (\d+ 0 R) \]", document).group(1)
+    return with_new_object(document, b"<< /Type /Pages /Count 2 /Kids [ %s 999 0 R ] >>" % kid, number=pages)
+
+
+def unsupported_encryption() -> bytes:
+    """A document whose /Encrypt names a security handler that no reader has."""
+    return with_new_object(build_pdf(mixed_pages(2), seed=2),
+                           b"<< /Filter /ExampleDRM /V 4 /R 4 /Length 128 >>", b" /Encrypt {number} 0 R")
 
 
 def png_bytes() -> bytes:
@@ -350,12 +369,14 @@ DOCUMENTS: dict[str, Callable[[], bytes]] = {
     # passwords: one that we cannot open, one that any reader opens (owner password only)
     "encrypted": lambda: _encrypted(USER_PASSWORD),
     "owner_password_only": lambda: _encrypted(""),
+    "unsupported_encryption": unsupported_encryption,
     # broken or not a PDF at all
     "truncated": lambda: truncated(build_pdf(mixed_pages(10), seed=10)),
     "zero_bytes": lambda: b"",
     "png_renamed": png_bytes,
     "html_error_page": lambda: b"<!DOCTYPE html><html><body><h1>404 Not Found</h1></body></html>\n",
     "header_only": lambda: b"%PDF-1.7\n",
+    "missing_page": missing_page,
     "no_pages": zero_page_pdf,
     # the benchmark's mix: 20 text, 20 vector, 20 photo letter pages
     "benchmark_60": lambda: build_pdf([PageSpec(kind) for kind in PAGE_KINDS for _ in range(20)], seed=60),

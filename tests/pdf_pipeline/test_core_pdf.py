@@ -34,6 +34,7 @@ def test_a_document_padded_to_ten_mib_still_has_its_ten_pages(pdf_corpus):
     ("png_renamed", RejectReason.NOT_PDF, "no %PDF- header"),
     ("html_error_page", RejectReason.NOT_PDF, "no %PDF- header"),
     ("encrypted", RejectReason.ENCRYPTED, "password"),
+    ("unsupported_encryption", RejectReason.ENCRYPTED, "unsupported security scheme"),
     ("truncated", RejectReason.CORRUPT, "cannot load"),
     ("header_only", RejectReason.CORRUPT, "cannot load"),
     ("no_pages", RejectReason.NO_PAGES, "no pages"),

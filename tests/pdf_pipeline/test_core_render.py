@@ -122,6 +122,12 @@ def test_a_page_index_outside_the_document_is_refused(pdf_corpus):
         render_page(pdf_corpus.path("pages_2"), dpi=50, max_pixels=CAP, page_index=2)
 
 
+def test_a_page_that_pdfium_cannot_load_is_rejected_as_corrupt(pdf_corpus):
+    with pytest.raises(Rejected, match="cannot load page 2") as raised:
+        render_page(pdf_corpus.bytes("missing_page"), dpi=50, max_pixels=CAP, page_index=1)
+    assert raised.value.reason is RejectReason.CORRUPT
+
+
 def test_an_encrypted_document_is_rejected_when_rendered(pdf_corpus):
     with pytest.raises(Rejected, match="password") as raised:
         render_page(pdf_corpus.bytes("encrypted"), dpi=50, max_pixels=CAP)

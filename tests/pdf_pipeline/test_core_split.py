@@ -122,6 +122,20 @@ def test_a_first_page_below_one_is_refused(pdf_corpus):
         next(split_into_pages(pdf_corpus.path("pages_2"), first_page=0))
 
 
+def test_a_page_that_pdfium_cannot_copy_is_rejected_as_corrupt(pdf_corpus):
+    pages = split_into_pages(pdf_corpus.bytes("missing_page"))
+    assert next(pages)[0] == 1
+    with pytest.raises(Rejected, match="cannot copy pages 2-2") as raised:
+        next(pages)
+    assert raised.value.reason is RejectReason.CORRUPT
+
+
+def test_a_chunk_with_a_page_that_cannot_be_copied_is_rejected_before_it_is_written(pdf_corpus, tmp_path):
+    with pytest.raises(Rejected, match="cannot copy pages 1-2"):
+        next(split_into_chunks(pdf_corpus.path("missing_page"), chunk_pages=10, out_dir=tmp_path))
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_truncated_document_is_rejected_as_corrupt_when_split_into_pages(pdf_corpus):
     with pytest.raises(Rejected, match="cannot load") as raised:
         next(split_into_pages(pdf_corpus.bytes("truncated")))
