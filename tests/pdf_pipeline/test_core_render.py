@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from lambda_src.pdf_pipeline.core.pdf import Rejected
-from lambda_src.pdf_pipeline.core.png import encode_png
+from lambda_src.pdf_pipeline.core.png import Scratch, encode_png
 from lambda_src.pdf_pipeline.core.render import fitting_dpi, render_page, render_pixels
 from lambda_src.pdf_pipeline.messages import RejectReason
 from tests.pdf_pipeline.corpus import LETTER, POSTER, form_field_ink
@@ -189,3 +189,21 @@ def test_the_png_is_signature_ihdr_idat_iend_with_valid_crcs():
     assert [kind for kind, _ in chunks] == [b"IHDR", b"IDAT", b"IEND"]
     assert struct.unpack(">IIBBBBB", chunks[0][1]) == (2, 3, 8, 2, 0, 0, 0)   # 8-bit RGB, deflate, no interlace
     assert zlib.decompress(chunks[1][1]) == bytes([2, 200, 200, 200, 200, 200, 200] + [2] + [0] * 6 + [2] + [0] * 6)
+
+
+def test_consecutive_renders_of_different_sizes_each_hold_only_their_own_page(pdf_corpus):
+    """render_page reuses its pixel buffer from page to page."""
+    render_page(pdf_corpus.path("photo_page"), dpi=150, max_pixels=CAP)
+    smaller = render_page(pdf_corpus.path("text_page"), dpi=72, max_pixels=CAP)
+    document = pdfium.PdfDocument(pdf_corpus.path("text_page"))
+    try:
+        assert np.array_equal(decoded(smaller.png), render_pixels(document[0], dpi=72))
+    finally:
+        document.close()
+
+
+def test_scratch_buffers_over_the_limit_are_not_kept():
+    scratch = Scratch(keep_bytes=100)
+    kept = scratch.array((10, 10))
+    assert np.shares_memory(kept, scratch.array((5, 5)))
+    assert not np.shares_memory(scratch.array((20, 20)), scratch.array((5, 5)))
