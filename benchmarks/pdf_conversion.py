@@ -59,9 +59,9 @@ REPEATS = 5
 
 
 def configured_memory_mb() -> int:
-    """convert_page's memory size from cdk.json (pdfPipeline.convertPageMemoryMb), else one vCPU."""
+    """convert_page's memory size from cdk.json (pdfPipeline.convertPageMemoryMiB), else one vCPU."""
     context = json.loads((ROOT / "cdk.json").read_text()).get("context", {})
-    return int(context.get("pdfPipeline", {}).get("convertPageMemoryMb", ONE_VCPU_MB))
+    return int(context.get("pdfPipeline", {}).get("convertPageMemoryMiB", ONE_VCPU_MB))
 
 
 def pin_to_one_core() -> int:
