@@ -15,6 +15,8 @@ from typing import Any
 
 from .schema import constrained
 
+# The aws-parallelcluster release whose spec these models follow (and the default the stack deploys).
+PARALLELCLUSTER_VERSION = "3.16.1"
 CLUSTER_NAME_PATTERN = "^[a-zA-Z][a-zA-Z0-9-]+$"
 # ParallelCluster's own limit (pcluster.constants.PCLUSTER_NAME_MAX_LENGTH); its validator says so
 # only after minutes of validation, the model says it at once.

@@ -59,7 +59,7 @@ def owners(cluster_names: Iterable[str]) -> dict[str, str]:
         for _ in range(MAX_BATCH_ATTEMPTS):
             answer = dynamodb.batch_get_item(RequestItems=request)
             for item in answer.get("Responses", {}).get(table_name, []):
-                found[item["clusterName"]["S"]] = item["owner"]["S"]
+                found[item["clusterName"]] = item["owner"]  # the resource's client deserializes items
             request = answer.get("UnprocessedKeys") or {}
             if not request:
                 break
