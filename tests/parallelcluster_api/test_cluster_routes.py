@@ -274,3 +274,11 @@ def test_the_functions_never_import_pcluster_themselves(world):
     world.own("alpha", ALICE)
     call("describe_cluster", path={"clusterName": "alpha"})
     assert not any(name == "pcluster" or name.startswith("pcluster.") for name in sys.modules)
+
+
+def test_list_clusters_finds_the_owners_of_more_clusters_than_one_dynamodb_batch(world):
+    for index in range(150):
+        world.own(f"cluster{index}", ALICE if index % 3 else BOB)
+    answer = call("list_clusters")
+    assert len(answer.body["clusters"]) == 100
+    assert all(int(cluster["clusterName"][7:]) % 3 for cluster in answer.body["clusters"])
