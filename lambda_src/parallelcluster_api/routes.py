@@ -232,9 +232,9 @@ ROUTES_BY_FUNCTION: dict[str, Route] = {route.function: route for route in ROUTE
 # The functions the workflow runs: not routes, but part of the same package.
 WORKFLOW_FUNCTIONS: tuple[str, ...] = ("submit_operation", "poll_cluster", "record_outcome")
 FUNCTIONS: tuple[str, ...] = (*ROUTES_BY_FUNCTION, *WORKFLOW_FUNCTIONS)
-# Functions that never call pcluster.lib: they run without the ParallelCluster layer (arm64, the
-# suite's Python). Every other function needs the layer.
-FUNCTIONS_WITHOUT_PCLUSTER: frozenset[str] = frozenset({"get_operation"})
+# Functions that never call pcluster.lib (nor import PyYAML): they run without the ParallelCluster
+# layer (arm64, the suite's Python). Every other function needs the layer.
+FUNCTIONS_WITHOUT_PCLUSTER: frozenset[str] = frozenset({"get_operation", "record_outcome"})
 
 
 def route(function: str) -> Route:

@@ -234,13 +234,29 @@ def test_an_update_is_accepted_with_202_and_locks_the_cluster(world):
     assert world.operation(answer.body["operationId"])["parameters"] == {"forceUpdate": True}
 
 
-def test_a_second_operation_on_a_busy_cluster_is_a_409(world):
+def test_an_update_of_a_cluster_with_an_operation_in_progress_is_a_409(world):
     world.own("alpha", ALICE)
     first = call("update_cluster", path={"clusterName": "alpha"}, body={"clusterConfiguration": CONFIGURATION})
-    answer = call("delete_cluster", path={"clusterName": "alpha"})
+    answer = call("update_cluster", path={"clusterName": "alpha"}, body={"clusterConfiguration": CONFIGURATION})
     assert answer.status == 409
     assert answer.body["message"] == (f"Cluster 'alpha' has an operation in progress (UPDATE_CLUSTER "
                                       f"{first.body['operationId']}): wait for it to end.")
+
+
+def test_a_delete_of_a_cluster_being_deleted_is_a_409(world):
+    world.own("alpha", ALICE)
+    call("delete_cluster", path={"clusterName": "alpha"})
+    answer = call("delete_cluster", path={"clusterName": "alpha"})
+    assert answer.status == 409
+    assert "(DELETE_CLUSTER " in answer.body["message"]
+
+
+def test_a_delete_takes_the_cluster_from_an_update_in_progress(world):
+    world.own("alpha", ALICE)
+    call("update_cluster", path={"clusterName": "alpha"}, body={"clusterConfiguration": CONFIGURATION})
+    answer = call("delete_cluster", path={"clusterName": "alpha"})
+    assert answer.status == 202
+    assert world.cluster_item("alpha")["activeOperation"] == "DELETE_CLUSTER"
 
 
 def test_a_lock_left_by_an_operation_that_ended_is_taken_over(world):

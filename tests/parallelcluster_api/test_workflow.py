@@ -127,6 +127,16 @@ def test_a_cluster_deleted_under_a_create_ends_it_failed(world):
     assert outcome["status"] == "FAILED"
 
 
+def test_a_delete_stops_a_create_in_progress_whose_workflow_then_ends_without_releasing_the_delete(world):
+    create_id, create_input = accepted_create(world)
+    create_state = workflow_step("submit_operation", create_input)
+    deleted = call("delete_cluster", path={"clusterName": "alpha"})
+    assert deleted.status == 202
+    created = workflow_step("record_outcome", workflow_step("poll_cluster", create_state))
+    assert created == {"operationId": create_id, "status": "FAILED"}
+    assert world.cluster_item("alpha")["activeOperationId"] == deleted.body["operationId"]
+
+
 def test_a_submit_state_run_again_does_not_submit_twice(world):
     _, execution_input = accepted_create(world)
     first = workflow_step("submit_operation", execution_input)

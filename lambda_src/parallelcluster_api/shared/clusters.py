@@ -129,7 +129,11 @@ def _lock_existing_cluster(caller: Caller, request: OperationRequest, operation_
     current = ownership.get(request.cluster_name)
     if current is None or not caller.may_see(current.owner):
         raise not_found(request.cluster_name)
-    if current.active_operation_id is not None and _is_stale(current) and ownership.lock(
+    # A delete may stop a create or update that is still running (ParallelCluster deletes a stack in
+    # any state): that workflow then sees the cluster go, ends FAILED, and cannot release this lock.
+    preempts = (request.operation is OperationKind.DELETE_CLUSTER
+                and current.active_operation != OperationKind.DELETE_CLUSTER.value)
+    if current.active_operation_id is not None and (preempts or _is_stale(current)) and ownership.lock(
             request.cluster_name, owner=current.owner, operation_id=operation_id, operation=kind,
             stale_operation_id=current.active_operation_id):
         return

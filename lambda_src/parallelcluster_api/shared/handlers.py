@@ -111,7 +111,7 @@ def api_handler(function: str) -> Callable[[Callable[[ApiRequest], dict[str, Any
                 count("Errors")
                 return json_response(500, {"message": UNEXPECTED})
 
-        return logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)(
+        return logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)(
             tracer.capture_lambda_handler(metrics.log_metrics(answer)))
 
     return decorate
@@ -130,4 +130,4 @@ def workflow_handler(step: Callable[[dict[str, Any], Any], dict[str, Any]]) -> L
         logger.append_keys(operationId=event.get("operationId"), operation=event.get("operation"))
         return step(event, context)
 
-    return logger.inject_lambda_context(tracer.capture_lambda_handler(metrics.log_metrics(run)))
+    return logger.inject_lambda_context(clear_state=True)(tracer.capture_lambda_handler(metrics.log_metrics(run)))
