@@ -1,0 +1,1 @@
+"""PLACEHOLDER (pc-stack): create_cluster; the handlers branch replaces it."""

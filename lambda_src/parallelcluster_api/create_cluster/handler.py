@@ -1,0 +1,5 @@
+"""PLACEHOLDER (pc-stack): create_cluster; the handlers branch replaces it."""
+
+
+def handler(event, context):
+    raise NotImplementedError

@@ -1,0 +1,1 @@
+"""PLACEHOLDER (pc-stack): delete_cluster; the handlers branch replaces it."""

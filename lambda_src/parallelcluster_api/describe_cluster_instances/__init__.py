@@ -1,0 +1,1 @@
+"""PLACEHOLDER (pc-stack): describe_cluster_instances; the handlers branch replaces it."""

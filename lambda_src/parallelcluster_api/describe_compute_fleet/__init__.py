@@ -1,0 +1,1 @@
+"""PLACEHOLDER (pc-stack): describe_compute_fleet; the handlers branch replaces it."""

@@ -1,0 +1,1 @@
+"""PLACEHOLDER (pc-stack): get_cluster_stack_events; the handlers branch replaces it."""

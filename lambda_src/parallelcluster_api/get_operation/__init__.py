@@ -1,0 +1,1 @@
+"""PLACEHOLDER (pc-stack): get_operation; the handlers branch replaces it."""

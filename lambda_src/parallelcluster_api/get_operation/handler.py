@@ -1,0 +1,5 @@
+"""PLACEHOLDER (pc-stack): get_operation; the handlers branch replaces it."""
+
+
+def handler(event, context):
+    raise NotImplementedError

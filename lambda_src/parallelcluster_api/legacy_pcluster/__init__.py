@@ -1,0 +1,1 @@
+"""PLACEHOLDER (pc-stack): legacy_pcluster; the handlers branch replaces it."""

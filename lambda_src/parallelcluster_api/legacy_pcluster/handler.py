@@ -1,0 +1,5 @@
+"""PLACEHOLDER (pc-stack): legacy_pcluster; the handlers branch replaces it."""
+
+
+def handler(event, context):
+    raise NotImplementedError

@@ -1,0 +1,1 @@
+"""PLACEHOLDER (pc-stack): list_cluster_log_streams; the handlers branch replaces it."""

@@ -1,0 +1,1 @@
+"""PLACEHOLDER (pc-stack): list_clusters; the handlers branch replaces it."""

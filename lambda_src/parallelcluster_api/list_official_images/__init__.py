@@ -1,0 +1,1 @@
+"""PLACEHOLDER (pc-stack): list_official_images; the handlers branch replaces it."""

@@ -1,0 +1,1 @@
+"""PLACEHOLDER (pc-stack): poll_cluster; the handlers branch replaces it."""

@@ -1,0 +1,1 @@
+"""PLACEHOLDER (pc-stack): record_outcome; the handlers branch replaces it."""

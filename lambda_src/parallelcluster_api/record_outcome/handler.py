@@ -1,0 +1,5 @@
+"""PLACEHOLDER (pc-stack): record_outcome; the handlers branch replaces it."""
+
+
+def handler(event, context):
+    raise NotImplementedError

@@ -1,0 +1,1 @@
+"""PLACEHOLDER (pc-stack): submit_operation; the handlers branch replaces it."""

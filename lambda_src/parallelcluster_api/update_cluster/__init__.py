@@ -1,0 +1,1 @@
+"""PLACEHOLDER (pc-stack): update_cluster; the handlers branch replaces it."""

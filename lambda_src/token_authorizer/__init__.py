@@ -1,0 +1,1 @@
+"""PLACEHOLDER (pc-stack): the TOKEN authorizer function; the authorizer branch replaces it."""
