@@ -12,6 +12,9 @@ not granted until this file is regenerated, on purpose:
 
 (run with the pinned cfn-lint and botocore; ``tests/parallelcluster_api/test_stack.py`` checks the
 lists against cfn-lint's table). Generated with cfn-lint 1.58.0 and botocore 1.44.8.
+
+``*_UNSCOPED`` are the actions of a family that support no resource-level permissions: IAM grants
+them only on ``"*"``, so the official policy's ``arn:...:fsx:<region>:<account>:*`` never granted them.
 """
 from __future__ import annotations
 
@@ -20,9 +23,11 @@ import sys
 import textwrap
 from pathlib import Path
 
-# (IAM service prefix, botocore service, lowercase action prefix the official wildcard matches)
-WILDCARDS = {"EC2_DESCRIBE": ("ec2", "ec2", "describe"), "FSX": ("fsx", "fsx", ""),
-             "EFS": ("elasticfilesystem", "efs", "")}
+# name: (IAM service prefix, botocore service, lowercase action prefix the official wildcard
+# matches, which actions: None all, True those with resource types, False those without)
+WILDCARDS = {"EC2_DESCRIBE": ("ec2", "ec2", "describe", None),
+             "FSX": ("fsx", "fsx", "", True), "FSX_UNSCOPED": ("fsx", "fsx", "", False),
+             "EFS": ("elasticfilesystem", "efs", "", True), "EFS_UNSCOPED": ("elasticfilesystem", "efs", "", False)}
 # Actions of the reference that are not API operations: botocore cannot spell them.
 _IAM_ONLY_SPELLING = {
     "describelocalgatewayroutetablepermissions": "DescribeLocalGatewayRouteTablePermissions",
@@ -114,28 +119,33 @@ FSX = (
     "CreateFileSystem", "CreateFileSystemFromBackup", "CreateSnapshot", "CreateStorageVirtualMachine",
     "CreateVolume", "CreateVolumeFromBackup", "DeleteBackup", "DeleteDataRepositoryAssociation",
     "DeleteFileCache", "DeleteFileSystem", "DeleteResourcePolicy", "DeleteSnapshot",
-    "DeleteStorageVirtualMachine", "DeleteVolume", "DescribeAssociatedFileGateways", "DescribeBackups",
-    "DescribeDataRepositoryAssociations", "DescribeDataRepositoryTasks", "DescribeFileCaches",
-    "DescribeFileSystemAliases", "DescribeFileSystems", "DescribeS3AccessPointAttachments",
-    "DescribeSharedVpcConfiguration", "DescribeSnapshots", "DescribeStorageVirtualMachines",
-    "DescribeVolumes", "DetachAndDeleteS3AccessPoint", "DisassociateFileGateway",
+    "DeleteStorageVirtualMachine", "DeleteVolume", "DescribeAssociatedFileGateways",
+    "DescribeFileSystemAliases", "DetachAndDeleteS3AccessPoint", "DisassociateFileGateway",
     "DisassociateFileSystemAliases", "GetResourcePolicy", "ListTagsForResource",
     "ManageBackupPrincipalAssociations", "PutResourcePolicy", "ReleaseFileSystemNfsV3Locks",
     "RestoreVolumeFromSnapshot", "StartMisconfiguredStateRecovery", "TagResource", "UntagResource",
-    "UpdateDataRepositoryAssociation", "UpdateFileCache", "UpdateFileSystem", "UpdateSharedVpcConfiguration",
-    "UpdateSnapshot", "UpdateStorageVirtualMachine", "UpdateVolume",
+    "UpdateDataRepositoryAssociation", "UpdateFileCache", "UpdateFileSystem", "UpdateSnapshot",
+    "UpdateStorageVirtualMachine", "UpdateVolume",
+)
+FSX_UNSCOPED = (
+    "DescribeBackups", "DescribeDataRepositoryAssociations", "DescribeDataRepositoryTasks",
+    "DescribeFileCaches", "DescribeFileSystems", "DescribeS3AccessPointAttachments",
+    "DescribeSharedVpcConfiguration", "DescribeSnapshots", "DescribeStorageVirtualMachines",
+    "DescribeVolumes", "UpdateSharedVpcConfiguration",
 )
 EFS = (
-    "Backup", "ClientMount", "ClientRootAccess", "ClientWrite", "CreateAccessPoint", "CreateFileSystem",
-    "CreateMountTarget", "CreateReplicationConfiguration", "CreateTags", "DeleteAccessPoint",
-    "DeleteFileSystem", "DeleteFileSystemPolicy", "DeleteMountTarget", "DeleteReplicationConfiguration",
-    "DeleteTags", "DescribeAccessPoints", "DescribeAccountPreferences", "DescribeBackupPolicy",
-    "DescribeFileSystemPolicy", "DescribeFileSystems", "DescribeLifecycleConfiguration",
-    "DescribeMountTargetSecurityGroups", "DescribeMountTargets", "DescribeReplicationConfigurations",
-    "DescribeTags", "ListTagsForResource", "ModifyMountTargetSecurityGroups", "PutAccountPreferences",
-    "PutBackupPolicy", "PutFileSystemPolicy", "PutLifecycleConfiguration", "ReplicationRead",
-    "ReplicationWrite", "Restore", "TagResource", "UntagResource", "UpdateFileSystem",
+    "Backup", "ClientMount", "ClientRootAccess", "ClientWrite", "CreateAccessPoint", "CreateMountTarget",
+    "CreateReplicationConfiguration", "CreateTags", "DeleteAccessPoint", "DeleteFileSystem",
+    "DeleteFileSystemPolicy", "DeleteMountTarget", "DeleteReplicationConfiguration", "DeleteTags",
+    "DescribeAccessPoints", "DescribeBackupPolicy", "DescribeFileSystemPolicy", "DescribeFileSystems",
+    "DescribeLifecycleConfiguration", "DescribeMountTargetSecurityGroups", "DescribeMountTargets",
+    "DescribeReplicationConfigurations", "DescribeTags", "ListTagsForResource",
+    "ModifyMountTargetSecurityGroups", "PutBackupPolicy", "PutFileSystemPolicy", "PutLifecycleConfiguration",
+    "ReplicationRead", "ReplicationWrite", "Restore", "TagResource", "UntagResource", "UpdateFileSystem",
     "UpdateFileSystemProtection",
+)
+EFS_UNSCOPED = (
+    "CreateFileSystem", "DescribeAccountPreferences", "PutAccountPreferences",
 )
 
 
@@ -147,11 +157,13 @@ def reference_actions() -> dict[str, tuple[str, ...]]:
     table = json.loads((Path(cfnlint.__file__).parent / "data" / "AdditionalSpecs" / "Policies.json").read_text())
     session = botocore.session.get_session()
     result = {}
-    for name, (iam_prefix, botocore_service, action_prefix) in WILDCARDS.items():
+    for name, (iam_prefix, botocore_service, action_prefix, scoped) in WILDCARDS.items():
         spelling = {op.lower(): op for op in session.get_service_model(botocore_service).operation_names}
         spelling.update(_IAM_ONLY_SPELLING)
-        result[name] = tuple(sorted(spelling.get(action, action) for action in table[iam_prefix]["Actions"]
-                                    if action.startswith(action_prefix)))
+        actions = table[iam_prefix]["Actions"]
+        result[name] = tuple(sorted(spelling.get(action, action) for action, entry in actions.items()
+                                    if action.startswith(action_prefix)
+                                    and (scoped is None or bool(entry.get("Resources")) == scoped)))
     return result
 
 

@@ -33,7 +33,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks.common.nag import acknowledge, nag_rendering
-from stacks.parallelcluster_api.iam_actions import EC2_DESCRIBE, EFS, FSX
+from stacks.parallelcluster_api.iam_actions import EC2_DESCRIBE, EFS, EFS_UNSCOPED, FSX, FSX_UNSCOPED
 
 # A customer managed policy holds at most 6,144 characters (whitespace not counted). Sizes are
 # measured on the template's JSON, where ARNs are longer Fn::Join expressions than the text IAM
@@ -41,10 +41,12 @@ from stacks.parallelcluster_api.iam_actions import EC2_DESCRIBE, EFS, FSX
 POLICY_CHARACTERS = 6_000
 CLUSTER_NAME_TAG = "parallelcluster:cluster-name"
 
-# In the official wildcards, never needed here: no function mounts a file system over NFS, and
-# no API should lift an FSx SnapLock retention.
+# In the official wildcards, never needed here: no function mounts a file system over NFS, no
+# API should lift an FSx SnapLock retention, and the account-wide EFS and FSx settings are not
+# a cluster's to change.
 _NEVER = frozenset({"elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite",
-                    "elasticfilesystem:ClientRootAccess", "fsx:BypassSnaplockEnterpriseRetention"})
+                    "elasticfilesystem:ClientRootAccess", "fsx:BypassSnaplockEnterpriseRetention",
+                    "elasticfilesystem:PutAccountPreferences", "fsx:UpdateSharedVpcConfiguration"})
 _READ_VERBS = ("Describe", "Get", "List", "Filter", "Query")
 
 
@@ -188,6 +190,15 @@ def official_grants(*, iam_admin: bool, permissions_boundary_arn: str | None) ->
               (_arn("elasticfilesystem", "*"),),
               why="managed EFS file systems of a cluster are created by its stack; this account and region only, "
                   "as the official policy"),
+        # The official policy names these on its fsx/elasticfilesystem ARN, where IAM never
+        # matches them (they support no resource-level permissions); CloudFormation's FSx and EFS
+        # handlers and ParallelCluster's validators call them, so they are granted where they apply.
+        Grant("FileSystemsAccountWide", tuple(f"fsx:{a}" for a in FSX_UNSCOPED), ("*",), conditions=region,
+              why="FSx Describe actions support no resource-level permissions; this region only"),
+        Grant("ElasticFileSystemsAccountWide", tuple(f"elasticfilesystem:{a}" for a in EFS_UNSCOPED), ("*",),
+              conditions=region,
+              why="CreateFileSystem and DescribeAccountPreferences support no resource-level permissions; this "
+                  "region only"),
         Grant("ClusterLogGroups", ("logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy",
                                    "logs:TagResource", "logs:UntagResource", "logs:PutMetricFilter",
                                    "logs:DeleteMetricFilter", "logs:DescribeMetricFilters",
