@@ -1,26 +1,42 @@
-"""PLACEHOLDER (pc-stack): request models as dataclasses; the handlers branch replaces this file.
-
-Field names are the API's camelCase names; ``metadata`` carries the JSON Schema keywords.
-"""
+"""PLACEHOLDER (pc-stack): the request models the stack builds API Gateway models from, with the
+handlers branch's names; that branch's models.py replaces this file."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 
 CLUSTER_NAME_PATTERN = "^[a-zA-Z][a-zA-Z0-9-]+$"
-COMPUTE_FLEET_STATUSES = ("START_REQUESTED", "STOP_REQUESTED", "ENABLED", "DISABLED")
+CLUSTER_NAME_MAX_LENGTH = 60
+OPERATION_ID_PATTERN = "^[0-9a-f-]{36}$"
+
+
+class RequestedComputeFleetStatus(str, Enum):
+    START_REQUESTED = "START_REQUESTED"
+    STOP_REQUESTED = "STOP_REQUESTED"
+    ENABLED = "ENABLED"
+    DISABLED = "DISABLED"
+
+
+class LegacyCommand(str, Enum):
+    create = "create"
+    status = "status"
+    delete = "delete"
+    list = "list"
+    start = "start"
+    stop = "stop"
 
 
 @dataclass(frozen=True)
-class CreateClusterRequest:
-    clusterName: str = field(metadata={"pattern": CLUSTER_NAME_PATTERN, "maxLength": 60})
+class CreateClusterRequestContent:
+    clusterName: str = field(metadata={"pattern": CLUSTER_NAME_PATTERN, "maxLength": CLUSTER_NAME_MAX_LENGTH})
     clusterConfiguration: str = field(metadata={"minLength": 1})
 
 
 @dataclass(frozen=True)
-class UpdateClusterRequest:
+class UpdateClusterRequestContent:
     clusterConfiguration: str = field(metadata={"minLength": 1})
 
 
 @dataclass(frozen=True)
-class UpdateComputeFleetRequest:
-    status: str = field(metadata={"enum": list(COMPUTE_FLEET_STATUSES)})
+class UpdateComputeFleetRequestContent:
+    status: RequestedComputeFleetStatus

@@ -1,5 +1,5 @@
-"""PLACEHOLDER (pc-stack): the reusable TOKEN authorizer's construct API, minimal; the authorizer
-branch replaces this file with the real construct (stacks/common/token_authorizer.py)."""
+"""PLACEHOLDER (pc-stack): the reusable TOKEN authorizer's construct API, minimal, as merged on main
+(the authorizer branch's stacks/common/token_authorizer.py replaces this file)."""
 from __future__ import annotations
 
 import json
@@ -9,13 +9,14 @@ from typing import Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from stacks.common.lambda_function import PythonFunction
+from stacks.common.nag import acknowledge
 
 FUNCTION_DIR = Path(__file__).resolve().parents[2] / "lambda_src" / "token_authorizer"
-# The token validation expression of the post: malformed headers get 401 without an invocation.
-BEARER_JWT = r"^(Bearer )[a-zA-Z0-9\-_]+?\.[a-zA-Z0-9\-_]+?\.([a-zA-Z0-9\-_]+)$"
+TOKEN_VALIDATION_REGEX = r"^(Bearer )[a-zA-Z0-9\-_]+?\.[a-zA-Z0-9\-_]+?\.([a-zA-Z0-9\-_]+)$"
+MAX_PERMISSIONS_JSON_CHARS = 3000
 
 
 @dataclass(frozen=True)
@@ -26,17 +27,25 @@ class RoutePermission:
 
 
 class ThirdPartyTokenAuthorizer(Construct):
-    def __init__(self, scope: Construct, id_: str, *, issuer: str, audience: str, jwks_url: str | None,
-                 permissions: Sequence[RoutePermission], results_cache_ttl: cdk.Duration,
-                 log_retention_days: int, service_name: str, metrics_namespace: str) -> None:
+    def __init__(self, scope: Construct, id_: str, *, issuer: str, audience: str | Sequence[str],
+                 jwks_url: str | None, permissions: Sequence[RoutePermission], results_cache_ttl: cdk.Duration,
+                 log_retention_days: int, service_name: str, metrics_namespace: str,
+                 audience_claim: str = "aud") -> None:
         super().__init__(scope, id_)
+        audiences = [audience] if isinstance(audience, str) else list(audience)
         self.function = PythonFunction(
             self, "Function", entry=FUNCTION_DIR, service_name=service_name, metrics_namespace=metrics_namespace,
             log_retention_days=log_retention_days, description="Verifies JWT access tokens (TOKEN authorizer)",
-            environment={"ISSUER": issuer, "AUDIENCE": audience,
-                         "JWKS_URL": jwks_url or cdk.Fn.join("", [issuer, "/.well-known/jwks.json"]),
-                         "PERMISSIONS": json.dumps([asdict(p) for p in permissions])})
+            environment={"ISSUER": issuer, "AUDIENCE": " ".join(audiences), "AUDIENCE_CLAIM": audience_claim,
+                         "JWKS_URL": jwks_url or f"{issuer}/.well-known/jwks.json",
+                         "PERMISSIONS": json.dumps([asdict(p) for p in permissions], separators=(",", ":"))})
         self.authorizer = apigw.TokenAuthorizer(
             self, "Authorizer", handler=self.function.function,
             identity_source=apigw.IdentitySource.header("Authorization"),
-            validation_regex=BEARER_JWT, results_cache_ttl=results_cache_ttl)
+            validation_regex=TOKEN_VALIDATION_REGEX, results_cache_ttl=results_cache_ttl)
+
+    @staticmethod
+    def acknowledge_method(method: IConstruct) -> None:
+        acknowledge(method, "AwsSolutions-COG4",
+                    "The method is guarded by the Lambda TOKEN authorizer, which verifies the identity provider's "
+                    "JWT access tokens and maps their scopes to routes.")

@@ -17,8 +17,8 @@ from lambda_src.parallelcluster_api.routes import ROUTES, Route
 from lambda_src.parallelcluster_api.schema import json_schema
 from stacks.common.json_schema import api_gateway_schema
 from stacks.common.lambda_function import PythonFunction
-from stacks.common.nag import acknowledge
 from stacks.common.rest_api import JSON, observed_rest_api
+from stacks.common.token_authorizer import ThirdPartyTokenAuthorizer
 from stacks.parallelcluster_api.config import ParallelClusterApiConfig
 
 STAGE_NAME = "prod"
@@ -36,10 +36,15 @@ OVERSIZED_BODY_RULE = "SizeRestrictions_BODY"
 COMMON_RULE_GROUP = "AWSManagedRulesCommonRuleSet"
 
 
+_LOCATIONS = {"path": "path", "query": "querystring", "header": "header"}
+
+
 def request_parameters(route: Route) -> dict[str, bool]:
-    """Path parameters (always required) and the route's query parameters, for validation."""
+    """The route's path (always required), query and header parameters, for API Gateway to check
+    the required ones are there (it checks presence only; values are the function's to check)."""
     parameters = {f"method.request.path.{name}": True for name in _PATH_PARAMETER.findall(route.path)}
-    parameters.update({f"method.request.querystring.{q.name}": q.required for q in route.query_parameters})
+    parameters.update({f"method.request.{_LOCATIONS[p.location]}.{p.name}": p.required or p.location == "path"
+                       for p in route.parameters})
     return parameters
 
 
@@ -67,9 +72,7 @@ class ParallelClusterRestApi(Construct):
                 authorization_type=apigw.AuthorizationType.CUSTOM, authorizer=authorizer,
                 request_validator=self.validator, request_parameters=request_parameters(route),
                 request_models={JSON: model} if model else None)
-            acknowledge(method, "AwsSolutions-COG4",
-                        "The method uses the suite's TOKEN authorizer, which verifies the JWT access token of the "
-                        "stack's Cognito user pool or of an external IdP and allows routes by OAuth scope.")
+            ThirdPartyTokenAuthorizer.acknowledge_method(method)
             self.methods[(route.method, route.path)] = method
         # API Gateway's own answers (401, 403, 429, validation, 5xx) in the API's {"message"} shape;
         # its default 403 body says "Message".

@@ -1,22 +1,22 @@
 """Settings of the ParallelCluster API, from the ``parallelclusterApi`` block of ``cdk.json`` context."""
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import aws_cdk as cdk
 from constructs import Node
 
+from lambda_src.parallelcluster_api import routes
 from lambda_src.parallelcluster_api.routes import ROUTES
 from stacks.common.config import ConfigError, ContextBlock, ObservabilityConfig
-from stacks.common.token_authorizer import RoutePermission
+from stacks.common.token_authorizer import MAX_PERMISSIONS_JSON_CHARS, RoutePermission
 from stacks.common.users import UserPoolSettings
 
 CONTEXT_KEY = "parallelclusterApi"
 DEFAULT_PARALLELCLUSTER_VERSION = "3.16.1"
-# The Cognito resource server's identifier: scopes are "parallelcluster/<name>".
-RESOURCE_SERVER = "parallelcluster"
-DEFAULT_ADMIN_SCOPE = f"{RESOURCE_SERVER}/admin"
+DEFAULT_ADMIN_SCOPE = routes.scope_name("admin")
 
 _VERSION = re.compile(r"^3\.(\d{1,3})\.(\d{1,3})$")
 # The ParallelCluster Lambda layer is built for Python 3.12 from 3.11.1 on (3.9 before), and the
@@ -39,12 +39,11 @@ MIN_POLL_INTERVAL_SECONDS = 30
 
 
 def default_permissions(admin_scope: str = DEFAULT_ADMIN_SCOPE) -> tuple[RoutePermission, ...]:
-    """Every route for its own scope (``routes.py``), and every route for the admin scope too."""
-    permissions: dict[tuple[str, str, str], None] = {}
-    for route in ROUTES:
-        permissions[(route.method, route.path, f"{RESOURCE_SERVER}/{route.scope}")] = None
-        permissions[(route.method, route.path, admin_scope)] = None
-    return tuple(RoutePermission(method, resource, scope) for method, resource, scope in permissions)
+    """``routes.py``'s mapping (every route for its own scope and for admin), admin spelled ``admin_scope``."""
+    return tuple(dict.fromkeys(
+        RoutePermission(entry["method"], entry["resource"],
+                        admin_scope if entry["scope"] == DEFAULT_ADMIN_SCOPE else entry["scope"])
+        for entry in routes.default_permissions()))
 
 
 @dataclass(frozen=True)
@@ -152,7 +151,7 @@ def _permissions(block: ContextBlock, admin_scope: str) -> tuple[RoutePermission
                               description="'<METHOD or *> <resource path> <scope>' entries such as "
                                           "'GET /v3/clusters parallelcluster/read'")
     if not lines:
-        return default_permissions(admin_scope)
+        return _fitting(block, "adminScope", default_permissions(admin_scope), admin_scope)
     methods_by_path: dict[str, set[str]] = {}
     for route in ROUTES:
         methods_by_path.setdefault(route.path, set()).add(route.method)
@@ -167,7 +166,18 @@ def _permissions(block: ContextBlock, admin_scope: str) -> tuple[RoutePermission
             raise block.fail("permissions", f"names a method {resource} does not have ('{method}'; it has "
                                             f"{', '.join(sorted(methods_by_path[resource]))})", line)
         permissions[RoutePermission(method, resource, match["scope"])] = None
-    return tuple(permissions)
+    return _fitting(block, "permissions", tuple(permissions), lines)
+
+
+def _fitting(block: ContextBlock, name: str, permissions: tuple[RoutePermission, ...],
+             value: object) -> tuple[RoutePermission, ...]:
+    """The mapping travels in the authorizer's environment, which Lambda caps at 4 KiB in all."""
+    size = len(json.dumps([asdict(p) for p in permissions], separators=(",", ":")))
+    if size > MAX_PERMISSIONS_JSON_CHARS:
+        raise block.fail(name, f"makes a permissions mapping of {size} characters of JSON, more than the "
+                               f"{MAX_PERMISSIONS_JSON_CHARS} the authorizer's environment holds (use shorter "
+                               "scopes, or '*' methods)", value)
+    return permissions
 
 
 def _network(block: ContextBlock) -> NetworkConfig:

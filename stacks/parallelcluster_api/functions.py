@@ -18,6 +18,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from lambda_src.parallelcluster_api.routes import FUNCTIONS_WITHOUT_PCLUSTER
 from stacks.common.lambda_function import PythonFunction
 from stacks.common.nag import acknowledge
 from stacks.common.powertools import powertools_layer
@@ -35,8 +36,9 @@ PCLUSTER_ARCHITECTURE = lambda_.Architecture.X86_64
 # The official function's memory: importing the library and synthesizing a cluster's
 # templates (CDK v1 through jsii and Node.js) are CPU-bound, and Lambda's CPU scales with it.
 PCLUSTER_MEMORY_MB = 2048
-# Functions that never import pcluster: the suite's default runtime on arm64, no layer.
-WITHOUT_PCLUSTER = frozenset({"get_operation", "record_outcome"})
+# Functions that never import pcluster (routes.py says which): the suite's default runtime on
+# arm64, no layer.
+WITHOUT_PCLUSTER = FUNCTIONS_WITHOUT_PCLUSTER
 
 # Every function behind API Gateway answers before its 29-second integration timeout.
 API_TIMEOUT = cdk.Duration.seconds(28)
@@ -80,10 +82,6 @@ class ParallelClusterFunctions(Construct):
             description=f"aws-parallelcluster {parallelcluster_version} with its dependencies and Node.js "
                         "(AWS's official layer)")
         self.functions: dict[str, PythonFunction] = {}
-
-    @property
-    def with_pcluster(self) -> dict[str, PythonFunction]:
-        return {name: fn for name, fn in self.functions.items() if name not in WITHOUT_PCLUSTER}
 
     def add(self, spec: FunctionSpec) -> PythonFunction:
         uses_pcluster = spec.name not in WITHOUT_PCLUSTER

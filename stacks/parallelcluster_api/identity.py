@@ -16,13 +16,15 @@ Users are created by administrators only: a user can start EC2 instances through
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
+from lambda_src.parallelcluster_api.routes import RESOURCE_SERVER, scope_name
 from stacks.common.users import UserPoolSettings, WebUsers
-from stacks.parallelcluster_api.config import RESOURCE_SERVER, ParallelClusterApiConfig
+from stacks.parallelcluster_api.config import ParallelClusterApiConfig
 
 SCOPES = {
     "read": "List and describe clusters, their fleets, instances, events, logs and operations",
@@ -32,14 +34,13 @@ SCOPES = {
 ACCESS_TOKEN_VALIDITY = cdk.Duration.hours(1)
 
 
-def scope(name: str) -> str:
-    return f"{RESOURCE_SERVER}/{name}"
-
-
 @dataclass(frozen=True)
 class TokenIssuer:
     issuer: str
-    audience: str  # the accepted aud (or, for Cognito access tokens, client_id) values, comma-separated
+    audiences: Sequence[str]
+    # The claim holding the audience: Cognito access tokens have no "aud", their "client_id" says
+    # which app client the token was issued to.
+    audience_claim: str
     jwks_url: str | None
 
 
@@ -58,14 +59,14 @@ class CognitoIssuer(Construct):
         # The shared web client asks for "openid email"; people also get the API's scopes. Set
         # on the resource, which must exist before Cognito accepts a client naming its scopes.
         people: cognito.CfnUserPoolClient = self.people_client.node.default_child  # type: ignore[assignment]
-        people.allowed_o_auth_scopes = ["openid", "email", scope("read"), scope("write")]
+        people.allowed_o_auth_scopes = ["openid", "email", scope_name("read"), scope_name("write")]
         people.node.add_dependency(self.resource_server)
         self.machine_client = self._client_credentials_client("MachineClient", ("read", "write"))
         self.admin_client = self._client_credentials_client("AdminClient", ("read", "write", "admin"))
         self.token_endpoint = f"{self.users.hosted_domain_url}/oauth2/token"
-        client_ids = [c.user_pool_client_id for c in (self.people_client, self.machine_client, self.admin_client)]
-        self.token_issuer = TokenIssuer(issuer=self.users.issuer_url, audience=cdk.Fn.join(",", client_ids),
-                                        jwks_url=None)
+        self.token_issuer = TokenIssuer(
+            issuer=self.users.issuer_url, audience_claim="client_id", jwks_url=None,
+            audiences=[c.user_pool_client_id for c in (self.people_client, self.machine_client, self.admin_client)])
 
     def _client_credentials_client(self, id_: str, scopes: tuple[str, ...]) -> cognito.UserPoolClient:
         client = self.user_pool.add_client(
@@ -90,4 +91,5 @@ def token_issuer(scope_: Construct, config: ParallelClusterApiConfig) -> tuple[T
         return cognito_issuer.token_issuer, cognito_issuer
     external = config.external
     assert external is not None
-    return TokenIssuer(issuer=external.issuer, audience=external.audience, jwks_url=external.jwks_url), None
+    return TokenIssuer(issuer=external.issuer, audiences=[external.audience], audience_claim="aud",
+                       jwks_url=external.jwks_url), None

@@ -27,35 +27,41 @@ from stacks.parallelcluster_api.identity import token_issuer
 from stacks.parallelcluster_api.network import ClusterNetwork
 from stacks.parallelcluster_api.permissions import ParallelClusterPermissions, Tier
 from stacks.parallelcluster_api.storage import ParallelClusterApiTables
-from stacks.parallelcluster_api.workflow import ClusterOperationWorkflow
+from stacks.parallelcluster_api.workflow import MAX_OPERATION, ClusterOperationWorkflow
 
 OWNER_TAG_KEY = "parallelcluster-api:owner"
-# Larger than any cluster configuration we know of (base64 in the legacy form included), far
-# below API Gateway's 10 MB: the functions refuse anything bigger with a 400 before parsing.
-MAX_BODY_BYTES = 256 * 1024
+# Larger than cluster configurations get (the legacy form's base64 included); the operation's
+# DynamoDB item, at most 400 KB, keeps the configuration with its validation messages. The
+# functions refuse anything bigger with a 4xx before parsing.
+MAX_BODY_BYTES = 128 * 1024
 
 # Functions that start a ClusterOperation execution.
 STARTERS = frozenset({"create_cluster", "update_cluster", "delete_cluster", "legacy_pcluster"})
 # Functions that change a compute fleet (status, or terminating its nodes), besides submitting.
 FLEET_CHANGERS = frozenset({"update_compute_fleet", "delete_cluster_instances", "legacy_pcluster",
                             "submit_operation"})
+# What each function does with the two tables (shared/operations.py and shared/ownership.py of
+# the function package): starters write the operation and claim, lock or release the cluster.
 _OPERATION_WRITER = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
 _OPERATION_UPDATER = ("dynamodb:GetItem", "dynamodb:UpdateItem")
+_CLUSTER_CLAIMER = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 _OWNER_READER = ("dynamodb:GetItem",)
-_OWNER_REMOVER = ("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
-# function: (Operations actions, Clusters actions, may query the Clusters byOwner index)
-ITEM_ACCESS: dict[str, tuple[tuple[str, ...], tuple[str, ...], bool]] = {
-    "get_operation": (("dynamodb:GetItem",), (), False),
-    "create_cluster": (_OPERATION_WRITER, ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"), False),
-    "update_cluster": (_OPERATION_WRITER, _OWNER_READER, False),
-    "delete_cluster": (_OPERATION_WRITER, _OWNER_READER, False),
-    "legacy_pcluster": (_OPERATION_WRITER, ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"), True),
-    "list_clusters": ((), _OWNER_READER, True),
-    "submit_operation": (_OPERATION_UPDATER, _OWNER_REMOVER, False),
-    "poll_cluster": (_OPERATION_UPDATER, (), False),
-    "record_outcome": (_OPERATION_UPDATER, _OWNER_REMOVER, False),
+_OWNERS_READER = ("dynamodb:GetItem", "dynamodb:BatchGetItem")  # the owners of a page of clusters
+# function: (Operations actions, Clusters actions)
+ITEM_ACCESS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "get_operation": (("dynamodb:GetItem",), ()),
+    "create_cluster": (_OPERATION_WRITER, _CLUSTER_CLAIMER),
+    "update_cluster": (_OPERATION_WRITER, _CLUSTER_CLAIMER),
+    "delete_cluster": (_OPERATION_WRITER, _CLUSTER_CLAIMER),
+    "legacy_pcluster": (_OPERATION_WRITER, (*_CLUSTER_CLAIMER, "dynamodb:BatchGetItem")),
+    "list_clusters": ((), _OWNERS_READER),
+    "submit_operation": (_OPERATION_UPDATER, ()),
+    "poll_cluster": (_OPERATION_UPDATER, ()),
+    "record_outcome": (_OPERATION_UPDATER, ("dynamodb:UpdateItem", "dynamodb:DeleteItem")),
 }
-READ_ONLY_ITEM_ACCESS = ((), _OWNER_READER, False)  # every other route: ownership checks only
+READ_ONLY_ITEM_ACCESS = ((), _OWNER_READER)  # every other route: ownership checks only
+# Functions that hold no ParallelCluster permission: they never call pcluster.lib.
+WITHOUT_PCLUSTER_PERMISSIONS = frozenset({"get_operation", "record_outcome"})
 
 
 class ParallelClusterApiStack(cdk.Stack):
@@ -75,11 +81,11 @@ class ParallelClusterApiStack(cdk.Stack):
             environment={
                 "OPERATIONS_TABLE": self.tables.operations.table_name,
                 "CLUSTERS_TABLE": self.tables.clusters.table_name,
-                "CLUSTERS_OWNER_INDEX": self.tables.OWNER_INDEX,
                 "ADMIN_SCOPE": config.admin_scope,
                 "OWNER_TAG_KEY": OWNER_TAG_KEY,
                 "DRYRUN_WAIT_SECONDS": str(config.dry_run_wait_seconds),
                 "MAX_BODY_BYTES": str(MAX_BODY_BYTES),
+                "OPERATION_TIMEOUT_SECONDS": str(int(MAX_OPERATION.to_seconds())),
             })
         add = self.functions.add
         submit = add(FunctionSpec("submit_operation", "ClusterOperation: asks ParallelCluster to create, update "
@@ -101,7 +107,9 @@ class ParallelClusterApiStack(cdk.Stack):
 
         for name, fn in self.functions.functions.items():
             self._grant_items(fn, *ITEM_ACCESS.get(name, READ_ONLY_ITEM_ACCESS))
-        for name, fn in self.functions.with_pcluster.items():
+        for name, fn in self.functions.functions.items():
+            if name in WITHOUT_PCLUSTER_PERMISSIONS:
+                continue
             tiers = [Tier.READ]
             if name in FLEET_CHANGERS:
                 tiers.append(Tier.FLEET)
@@ -110,7 +118,8 @@ class ParallelClusterApiStack(cdk.Stack):
             self.permissions.attach(fn.role, *tiers)
 
         self.authorizer = ThirdPartyTokenAuthorizer(
-            self, "TokenAuthorizer", issuer=issuer.issuer, audience=issuer.audience, jwks_url=issuer.jwks_url,
+            self, "TokenAuthorizer", issuer=issuer.issuer, audience=issuer.audiences,
+            audience_claim=issuer.audience_claim, jwks_url=issuer.jwks_url,
             permissions=config.permissions, results_cache_ttl=cdk.Duration.seconds(config.authorizer_cache_seconds),
             log_retention_days=retention, service_name="parallelcluster-api-authorizer",
             metrics_namespace="ParallelClusterApi")
@@ -124,15 +133,11 @@ class ParallelClusterApiStack(cdk.Stack):
         self._alarms([*self.functions.functions.values(), self.authorizer.function])
         self._outputs(config)
 
-    def _grant_items(self, fn: PythonFunction, operations: Iterable[str], clusters: Iterable[str],
-                     owner_index: bool) -> None:
+    def _grant_items(self, fn: PythonFunction, operations: Iterable[str], clusters: Iterable[str]) -> None:
         for table, actions in ((self.tables.operations, tuple(operations)), (self.tables.clusters, tuple(clusters))):
             if actions:
                 fn.role.add_to_principal_policy(iam.PolicyStatement(actions=list(actions),
                                                                     resources=[table.table_arn]))
-        if owner_index:
-            fn.role.add_to_principal_policy(iam.PolicyStatement(actions=["dynamodb:Query"],
-                                                                resources=[self.tables.owner_index_arn]))
 
     def _alarms(self, functions: Iterable[PythonFunction]) -> None:
         minute = cdk.Duration.minutes(1)

@@ -27,19 +27,11 @@ def _table(scope: Construct, id_: str, *, partition: str, removal_policy: cdk.Re
 class ParallelClusterApiTables(Construct):
     """``Operations``: one item per create, update or delete (``operationId``), expiring through
     TTL on ``expiresAt``. ``Clusters``: the owner (the token's ``sub``) of each cluster
-    (``clusterName``), written before ParallelCluster is asked to create it; ``byOwner``
-    (partition ``owner``, sort ``clusterName``) lists one user's clusters."""
-
-    OWNER_INDEX = "byOwner"
+    (``clusterName``), written before ParallelCluster is asked to create it, with the operation
+    holding the cluster (one at a time)."""
 
     def __init__(self, scope: Construct, id_: str, *, removal_policy: cdk.RemovalPolicy) -> None:
         super().__init__(scope, id_)
         self.operations = _table(self, "Operations", partition="operationId", removal_policy=removal_policy,
                                  time_to_live_attribute=OPERATION_EXPIRY_ATTRIBUTE)
-        self.clusters = _table(
-            self, "Clusters", partition="clusterName", removal_policy=removal_policy,
-            global_secondary_indexes=[dynamodb.GlobalSecondaryIndexPropsV2(
-                index_name=self.OWNER_INDEX, partition_key=dynamodb.Attribute(name="owner", type=_S),
-                sort_key=dynamodb.Attribute(name="clusterName", type=_S),
-                projection_type=dynamodb.ProjectionType.KEYS_ONLY)])
-        self.owner_index_arn = f"{self.clusters.table_arn}/index/{self.OWNER_INDEX}"
+        self.clusters = _table(self, "Clusters", partition="clusterName", removal_policy=removal_policy)

@@ -1,20 +1,22 @@
 """``ClusterOperation``: the long half of a create, update or delete, as a Step Functions workflow.
 
-The API function that accepted the request wrote the operation record and started an execution
-with ``{"operationId", "clusterName", "kind", "owner", ...}``; it answered 202 long before this ends.
+The API function that accepted the request wrote the operation record, claimed the cluster and
+started an execution with ``{"operationId", "operation", "clusterName", "dryrun"}``; it answered
+202 long before this ends. Each function returns the whole state with its additions
+(``shared/workflow.py`` of the function package), so each task's result replaces the state:
 
-    SubmitOperation ──done──────────────────────────────────────────────▶ Succeeded
-        │ (validation failed or dry run: recorded by submit_operation itself)
-        ▼
-    StartPolling ─▶ WaitBeforePolling ─▶ PollCluster ─▶ CountPoll ─▶ ClusterSettled?
-                        ▲                                                 │ done ─▶ RecordOutcome ─▶ Succeeded
-                        └──────────────────── not yet ────────────────────┤
-                                                  too long ─▶ OperationTimedOut ─▶ RecordFailure ─▶ OperationFailed
-    Any task's error, after its retries ─▶ RecordFailure (the error in $.error) ─▶ OperationFailed
+    SubmitOperation ─▶ Submitted? ── status IN_PROGRESS ──▶ WaitBeforePolling ─▶ PollCluster ─▶ Settled?
+                           │ any other status                      ▲                              │
+                           │ (validation failed, dry run, done)    └──────── IN_PROGRESS ─────────┤
+                           ▼                                                                       │ other
+                      RecordOutcome ◀──────────────────────────────────────────────────────────────┘
+                           │                                   IN_PROGRESS too long ─▶ OperationTimedOut ─┐
+                           ▼                                                                              ▼
+                       Succeeded        any task's error, after its retries ─▶ RecordFailure ─▶ OperationFailed
 
-State passed along: ``$.submitted`` (submit_operation's answer), ``$.cluster`` (poll_cluster's),
-``$.polls.count``, and ``$.error`` (``{"Error", "Cause"}``) on the failure path. ``done`` is the
-boolean both functions answer: the operation needs no more polling.
+``submit_operation`` sets ``pollUntil`` (OPERATION_TIMEOUT_SECONDS from now) and ``poll_cluster``
+records the operation as FAILED once past it; ``OperationTimedOut`` is the backstop that keeps an
+execution inside Step Functions' history limit whatever the functions answer.
 """
 from __future__ import annotations
 
@@ -31,22 +33,22 @@ from stacks.common.config import log_retention
 from stacks.common.nag import acknowledge, acknowledge_wildcard_resources
 
 WORKFLOW_NAME = "ClusterOperation"
-# Longer than any create, update or delete ParallelCluster runs (its head node waits at most
-# 30 minutes by default; a large update replaces fleets for hours): then the operation is
-# recorded as timed out rather than polled for ever.
-MAX_OPERATION = cdk.Duration.hours(12)
-# Besides the retries CDK's LambdaInvoke adds for Lambda's own faults (throttling, service
-# errors), a failed poll is tried again: describing a cluster is read-only, and a transient
-# CloudFormation or EC2 throttle must not fail an operation that is going well.
+IN_PROGRESS = "IN_PROGRESS"
+# How long an operation may take before it is recorded as timed out. Creates take 10-30
+# minutes (the head node waits at most 30 by default), deletes less; an update replacing large
+# fleets or FSx file systems can take hours.
+MAX_OPERATION = cdk.Duration.hours(6)
+# A failed poll is tried again: describing a cluster only reads, and a transient CloudFormation
+# or EC2 error must not fail an operation that is going well.
 POLL_RETRIES = 3
-# Step Functions' own retries of a Lambda task cover its service faults but not throttling,
-# which a burst of operations can cause: those are retried too.
+# Step Functions retries a Lambda task on its service faults (CDK's LambdaInvoke) but not on
+# throttling, which a burst of operations can cause: retried too.
 THROTTLED = "Lambda.TooManyRequestsException"
 # A standard execution's history holds at most 25,000 events; one turn of the poll loop writes
-# 11 (Wait 2, the Lambda task 5, CountPoll 2, ClusterSettled 2). The shortest poll interval
-# config allows keeps the longest operation well below that, retries included.
+# 9 (Wait 2, the Lambda task 5, the Choice 2). The shortest poll interval config allows keeps the
+# longest operation well below that, retries included.
 MAX_HISTORY_EVENTS = 25_000
-EVENTS_PER_POLL = 11
+EVENTS_PER_POLL = 9
 
 
 def max_polls(poll_interval_seconds: int) -> int:
@@ -59,47 +61,43 @@ class ClusterOperationWorkflow(Construct):
         super().__init__(scope, id_)
         stack_name = cdk.Stack.of(self).stack_name
 
-        def invoke(id__: str, function: lambda_.IFunction, result_path: str | None) -> tasks.LambdaInvoke:
+        def invoke(id__: str, function: lambda_.IFunction, *, keep_state: bool = False) -> tasks.LambdaInvoke:
             task = tasks.LambdaInvoke(self, id__, lambda_function=function, payload_response_only=True,
                                       retry_on_service_exceptions=True,
-                                      result_path=result_path if result_path else sfn.JsonPath.DISCARD)
+                                      result_path=sfn.JsonPath.DISCARD if keep_state else "$")
             task.add_retry(errors=[THROTTLED], interval=cdk.Duration.seconds(5), max_attempts=6, backoff_rate=2)
             return task
 
         failed = sfn.Fail(self, "OperationFailed", error="OperationFailed",
                           cause="The operation could not be submitted, polled or recorded; its record says why")
-        record_failure = invoke("RecordFailure", record, None).next(failed)
-        submit_task = invoke("SubmitOperation", submit, "$.submitted")
-        poll_task = invoke("PollCluster", poll, "$.cluster")
+        record_failure = invoke("RecordFailure", record, keep_state=True)
+        record_failure.next(failed)
+        submit_task = invoke("SubmitOperation", submit)
+        poll_task = invoke("PollCluster", poll)
         poll_task.add_retry(errors=["States.TaskFailed"], interval=cdk.Duration.seconds(10),
                             max_attempts=POLL_RETRIES, backoff_rate=2)
-        for task in (submit_task, poll_task):
+        record_outcome = invoke("RecordOutcome", record)
+        for task in (submit_task, poll_task, record_outcome):
             task.add_catch(record_failure, errors=["States.ALL"], result_path="$.error")
+        record_outcome.next(sfn.Succeed(self, "Succeeded"))
 
-        succeeded = sfn.Succeed(self, "Succeeded")
         wait = sfn.Wait(self, "WaitBeforePolling",
                         time=sfn.WaitTime.duration(cdk.Duration.seconds(poll_interval_seconds)))
-        start_polling = sfn.Pass(self, "StartPolling", result=sfn.Result.from_object({"count": 0}),
-                                 result_path="$.polls")
-        count_poll = sfn.Pass(self, "CountPoll", parameters={"count.$": "States.MathAdd($.polls.count, 1)"},
-                              result_path="$.polls")
+        in_progress = sfn.Condition.string_equals("$.status", IN_PROGRESS)
         timed_out = sfn.Pass(self, "OperationTimedOut", result_path="$.error", result=sfn.Result.from_object({
             "Error": "OperationTimedOut",
-            "Cause": f"The cluster did not reach a final state within {MAX_OPERATION.to_hours():g} hours"}))
-        record_outcome = invoke("RecordOutcome", record, None)
-        record_outcome.add_catch(record_failure, errors=["States.ALL"], result_path="$.error")
-        record_outcome.next(succeeded)
-
-        settled = (sfn.Choice(self, "ClusterSettled")
-                   .when(sfn.Condition.boolean_equals("$.cluster.done", True), record_outcome)
-                   .when(sfn.Condition.number_greater_than_equals("$.polls.count", max_polls(poll_interval_seconds)),
-                         timed_out.next(record_failure))
-                   .otherwise(wait))
-        wait.next(poll_task).next(count_poll).next(settled)
+            "Cause": f"The cluster did not settle within {MAX_OPERATION.to_hours():g} hours of polling"}))
+        timed_out.next(record_failure)
+        settled = (sfn.Choice(self, "Settled")
+                   .when(sfn.Condition.and_(in_progress, sfn.Condition.is_present("$.polls"),
+                                            sfn.Condition.number_greater_than_equals(
+                                                "$.polls", max_polls(poll_interval_seconds))), timed_out)
+                   .when(in_progress, wait)
+                   .otherwise(record_outcome))
+        wait.next(poll_task)
+        poll_task.next(settled)
         definition = submit_task.next(
-            sfn.Choice(self, "Submitted")
-            .when(sfn.Condition.boolean_equals("$.submitted.done", True), succeeded)
-            .otherwise(start_polling.next(wait)))
+            sfn.Choice(self, "Submitted").when(in_progress, wait).otherwise(record_outcome))
 
         self.log_group = logs.LogGroup(
             self, "Logs", log_group_name=f"/aws/vendedlogs/states/{stack_name}-{WORKFLOW_NAME}",
@@ -108,10 +106,11 @@ class ClusterOperationWorkflow(Construct):
             self, "StateMachine", state_machine_name=f"{stack_name}-{WORKFLOW_NAME}",
             state_machine_type=sfn.StateMachineType.STANDARD,
             definition_body=sfn.DefinitionBody.from_chainable(definition),
-            # A little longer than the poll loop can run, so the loop's own timeout records it.
+            # Past the poll loop's own limit, so the loop records a timeout before this ends it.
             timeout=MAX_OPERATION.plus(cdk.Duration.hours(1)),
             tracing_enabled=True,
-            # Executions carry cluster configurations and callers' ids: not in the logs.
+            # Executions carry cluster names and operation ids only, but their errors may quote
+            # configurations: execution data stays out of the logs.
             logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False))
         default_policy = self.state_machine.role.node.find_child("DefaultPolicy")
         acknowledge_wildcard_resources(

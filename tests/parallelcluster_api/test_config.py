@@ -206,3 +206,13 @@ def test_a_permissions_boundary_and_iam_admin_access_are_read():
                     "permissionsBoundaryArn": "arn:aws:iam::123456789012:policy/hpc/Boundary"})
     assert config.enable_iam_admin_access is True
     assert config.permissions_boundary_arn == "arn:aws:iam::123456789012:policy/hpc/Boundary"
+
+
+def test_an_admin_scope_too_long_for_the_authorizers_environment_names_the_key():
+    # The mapping travels in the authorizer's environment (4 KiB for all its variables).
+    _rejects({"adminScope": "https://parallelcluster.example.com/" + "a" * 200}, "adminScope")
+
+
+def test_a_permissions_mapping_too_long_for_the_authorizers_environment_names_the_key():
+    entries = [f"GET /v3/clusters scope-{n:03d}-{'x' * 60}" for n in range(40)]
+    _rejects({"permissions": entries}, "permissions")

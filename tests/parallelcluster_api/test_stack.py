@@ -16,26 +16,27 @@ import yaml
 from aws_cdk.assertions import Match
 from moto import mock_aws
 
-from lambda_src.parallelcluster_api.routes import ROUTES
+from lambda_src.parallelcluster_api.routes import FUNCTIONS, ROUTES, WORKFLOW_FUNCTIONS
 from lambda_src.parallelcluster_api.schema import json_schema
 from ops.parallelcluster.__main__ import main as ops_main
 from ops.parallelcluster.starter_config import StarterConfigError, starter_config
-from stacks.common.token_authorizer import BEARER_JWT
+from stacks.common.token_authorizer import TOKEN_VALIDATION_REGEX
 from stacks.parallelcluster_api import iam_actions, outputs
 from stacks.parallelcluster_api.config import MIN_POLL_INTERVAL_SECONDS, ParallelClusterApiConfig
 from stacks.parallelcluster_api.functions import WITHOUT_PCLUSTER, layer_key
 from stacks.parallelcluster_api.permissions import CLUSTER_NAME_TAG, is_read_only
-from stacks.parallelcluster_api.stack import FLEET_CHANGERS, STARTERS
-from stacks.parallelcluster_api.workflow import EVENTS_PER_POLL, MAX_HISTORY_EVENTS, max_polls
+from stacks.parallelcluster_api.stack import FLEET_CHANGERS, MAX_BODY_BYTES, STARTERS, WITHOUT_PCLUSTER_PERMISSIONS
+from stacks.parallelcluster_api.workflow import EVENTS_PER_POLL, MAX_HISTORY_EVENTS, MAX_OPERATION, max_polls
 from tests.conftest import project_context, synth_suite
 from tests.support.templates import as_list, one, only, render, resources
 
 STACK = outputs.STACK_NAME
 CONTEXT = project_context()["parallelclusterApi"]
 API_FUNCTIONS = sorted({route.function for route in ROUTES})
-WORKFLOW_FUNCTIONS = ("submit_operation", "poll_cluster", "record_outcome")
-ALL_FUNCTIONS = sorted({*API_FUNCTIONS, *WORKFLOW_FUNCTIONS})
-PCLUSTER_FUNCTIONS = [name for name in ALL_FUNCTIONS if name not in WITHOUT_PCLUSTER]
+ALL_FUNCTIONS = sorted(FUNCTIONS)
+LAYER_FUNCTIONS = [name for name in ALL_FUNCTIONS if name not in WITHOUT_PCLUSTER]
+# The functions that call pcluster.lib, hence hold ParallelCluster's permissions.
+PCLUSTER_FUNCTIONS = [name for name in ALL_FUNCTIONS if name not in WITHOUT_PCLUSTER_PERMISSIONS]
 # The IAM Service Authorization Reference, as cfn-lint ships it: {service: {"Actions": {action: ...}}}.
 IAM_REFERENCE = json.loads((Path(cfnlint.__file__).parent / "data" / "AdditionalSpecs" / "Policies.json").read_text())
 # What IAM allows in a customer managed policy, whitespace not counted.
@@ -168,9 +169,9 @@ def test_the_authorizer_reads_bearer_jwts_from_authorization_and_caches_its_poli
     _, authorizer = one(template_json, "AWS::ApiGateway::Authorizer")
     props = authorizer["Properties"]
     assert props["IdentitySource"] == "method.request.header.Authorization"
-    assert props["IdentityValidationExpression"] == BEARER_JWT
-    assert re.fullmatch(BEARER_JWT, "Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln")
-    assert not re.fullmatch(BEARER_JWT, "Basic dXNlcjpwYXNz")
+    assert props["IdentityValidationExpression"] == TOKEN_VALIDATION_REGEX
+    assert re.fullmatch(TOKEN_VALIDATION_REGEX, "Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln")
+    assert not re.fullmatch(TOKEN_VALIDATION_REGEX, "Basic dXNlcjpwYXNz")
     assert props["AuthorizerResultTtlInSeconds"] == CONTEXT["authorizerCacheSeconds"]
 
 
@@ -271,7 +272,7 @@ def test_the_layer_is_the_official_object_of_the_configured_release(template_jso
         assert layer["Properties"]["CompatibleArchitectures"] == ["x86_64"]
 
 
-@pytest.mark.parametrize("function", PCLUSTER_FUNCTIONS)
+@pytest.mark.parametrize("function", LAYER_FUNCTIONS)
 def test_functions_that_call_pcluster_run_the_layers_runtime_with_the_layer_first(template_json, function):
     layer_id, _ = one(template_json, "AWS::Lambda::LayerVersion")
     props = _functions(template_json)[function][1]
@@ -301,9 +302,10 @@ def test_every_function_gets_the_shared_settings_of_the_contract(template_json):
     for function, (_, props) in _functions(template_json).items():
         env = _environment(props)
         assert {"OPERATIONS_TABLE", "CLUSTERS_TABLE", "ADMIN_SCOPE", "OWNER_TAG_KEY", "DRYRUN_WAIT_SECONDS",
-                "MAX_BODY_BYTES"} <= set(env), function
+                "MAX_BODY_BYTES", "OPERATION_TIMEOUT_SECONDS"} <= set(env), function
         assert env["ADMIN_SCOPE"] == block["adminScope"] and env["DRYRUN_WAIT_SECONDS"] == str(
             block["dryRunWaitSeconds"])
+        assert env["MAX_BODY_BYTES"] == str(MAX_BODY_BYTES) and env["OWNER_TAG_KEY"] == "parallelcluster-api:owner"
         assert ("STATE_MACHINE_ARN" in env) == (function in STARTERS), function
 
 
@@ -321,34 +323,44 @@ def test_the_workflow_is_a_standard_traced_state_machine_logging_to_its_log_grou
     assert template_json["Resources"][log_group_id]["Properties"]["RetentionInDays"] == CONTEXT["logRetentionDays"]
 
 
-def test_the_workflow_submits_then_waits_and_polls_until_the_cluster_settles(template_json):
+def test_the_workflow_submits_then_waits_and_polls_while_the_operation_is_in_progress(template_json):
     definition = _definition(template_json)
     states = definition["States"]
     submit = states[definition["StartAt"]]
     assert submit["Type"] == "Task" and submit["Resource"] == _function_arn(template_json, "submit_operation")
+    assert submit["ResultPath"] == "$"  # each function answers the whole state
     submitted = states[submit["Next"]]
-    assert submitted["Type"] == "Choice"
-    assert submitted["Choices"] == [{"Variable": "$.submitted.done", "BooleanEquals": True, "Next": "Succeeded"}]
-    wait = states[states[submitted["Default"]]["Next"]]
+    assert submitted["Choices"] == [{"Variable": "$.status", "StringEquals": "IN_PROGRESS",
+                                     "Next": "WaitBeforePolling"}]
+    assert submitted["Default"] == "RecordOutcome"  # refused, dry run or done at once: recorded
+    wait = states["WaitBeforePolling"]
     assert wait == {"Type": "Wait", "Seconds": CONTEXT["pollIntervalSeconds"], "Next": "PollCluster"}
     poll = states["PollCluster"]
-    assert poll["Resource"] == _function_arn(template_json, "poll_cluster")
-    settled = states[states[poll["Next"]]["Next"]]
-    assert settled["Type"] == "Choice"
-    assert settled["Default"] == "WaitBeforePolling"  # the loop
-    record = states[settled["Choices"][0]["Next"]]
-    assert settled["Choices"][0]["Variable"] == "$.cluster.done"
-    assert record["Resource"] == _function_arn(template_json, "record_outcome") and record["Next"] == "Succeeded"
-    assert states["Succeeded"]["Type"] == "Succeed"
+    assert poll["Resource"] == _function_arn(template_json, "poll_cluster") and poll["ResultPath"] == "$"
+    settled = states[poll["Next"]]
+    assert {"Variable": "$.status", "StringEquals": "IN_PROGRESS", "Next": "WaitBeforePolling"} in settled["Choices"]
+    assert settled["Default"] == "RecordOutcome"
+    record = states["RecordOutcome"]
+    assert record["Resource"] == _function_arn(template_json, "record_outcome")
+    assert states[record["Next"]]["Type"] == "Succeed"
 
 
-def test_the_poll_loop_gives_up_after_twelve_hours_and_records_it(template_json):
+def test_an_operation_still_in_progress_after_the_longest_allowed_time_is_recorded_as_timed_out(template_json):
     states = _definition(template_json)["States"]
-    assert states["CountPoll"]["Parameters"] == {"count.$": "States.MathAdd($.polls.count, 1)"}
-    [limit] = [c for c in states["ClusterSettled"]["Choices"] if c["Variable"] == "$.polls.count"]
-    assert limit["NumericGreaterThanEquals"] * CONTEXT["pollIntervalSeconds"] == 12 * 3600
-    timed_out = states[limit["Next"]]
+    [guard] = [c for c in states["Settled"]["Choices"] if "And" in c]
+    conditions = guard["And"]
+    assert {"Variable": "$.status", "StringEquals": "IN_PROGRESS"} in conditions
+    [limit] = [c for c in conditions if "NumericGreaterThanEquals" in c]
+    assert limit["Variable"] == "$.polls"
+    assert limit["NumericGreaterThanEquals"] * CONTEXT["pollIntervalSeconds"] >= MAX_OPERATION.to_seconds()
+    timed_out = states[guard["Next"]]
     assert timed_out["ResultPath"] == "$.error" and timed_out["Next"] == "RecordFailure"
+    assert states["Settled"]["Choices"][0] is guard  # checked before "keep polling"
+
+
+def test_the_functions_give_up_polling_at_the_same_limit(template_json):
+    env = _environment(_functions(template_json)["poll_cluster"][1])
+    assert env["OPERATION_TIMEOUT_SECONDS"] == str(int(MAX_OPERATION.to_seconds()))
 
 
 def test_the_longest_operation_fits_the_execution_history_at_the_shortest_interval():
@@ -379,6 +391,7 @@ def test_every_failure_is_recorded_before_the_execution_fails(template_json):
                                           "Next": "RecordFailure"}], name
     record_failure = states["RecordFailure"]
     assert record_failure["Resource"] == _function_arn(template_json, "record_outcome")
+    assert record_failure["ResultPath"] is None  # the state, with its error, stays as it was
     assert states[record_failure["Next"]]["Type"] == "Fail"
 
 
@@ -399,14 +412,12 @@ def test_only_the_functions_that_start_operations_may_start_executions(template_
 
 # --- tables ----------------------------------------------------------------------------------------
 
-def test_operations_expire_through_ttl_and_clusters_are_found_by_owner(template):
+def test_operations_are_keyed_by_id_and_expire_through_ttl_and_clusters_by_name(template):
     template.has_resource_properties("AWS::DynamoDB::GlobalTable", {
         "KeySchema": [{"AttributeName": "operationId", "KeyType": "HASH"}],
         "TimeToLiveSpecification": {"AttributeName": "expiresAt", "Enabled": True}})
     template.has_resource_properties("AWS::DynamoDB::GlobalTable", {
-        "KeySchema": [{"AttributeName": "clusterName", "KeyType": "HASH"}],
-        "GlobalSecondaryIndexes": [Match.object_like({"IndexName": "byOwner", "KeySchema": [
-            {"AttributeName": "owner", "KeyType": "HASH"}, {"AttributeName": "clusterName", "KeyType": "RANGE"}]})]})
+        "KeySchema": [{"AttributeName": "clusterName", "KeyType": "HASH"}]})
 
 
 def test_tables_are_encrypted_recoverable_and_retained_by_default(template_json):
@@ -588,12 +599,13 @@ def test_the_people_client_is_created_after_the_scopes_it_names(template_json):
     assert server_id in as_list(template_json["Resources"][people_id].get("DependsOn", []))
 
 
-def test_the_authorizer_trusts_the_user_pool_and_its_three_clients(template_json):
+def test_the_authorizer_trusts_the_user_pool_and_tokens_of_its_three_clients(template_json):
     env = _environment(_authorizer_function(template_json))
     pool_id, _ = one(template_json, "AWS::Cognito::UserPool")
     assert render(env["ISSUER"]) == f"<{pool_id}.ProviderURL>"
-    assert sorted(render(part) for part in env["AUDIENCE"]["Fn::Join"][1]) == sorted(
-        f"<{client_id}>" for client_id in _clients(template_json))
+    # Cognito access tokens carry no aud: the app client they were issued to is in client_id.
+    assert env["AUDIENCE_CLAIM"] == "client_id"
+    assert sorted(render(env["AUDIENCE"]).split()) == sorted(f"<{client_id}>" for client_id in _clients(template_json))
 
 
 def test_an_external_identity_provider_replaces_cognito(variant_json):
@@ -601,6 +613,7 @@ def test_an_external_identity_provider_replaces_cognito(variant_json):
     env = _environment(_authorizer_function(variant_json))
     assert (env["ISSUER"], env["AUDIENCE"], env["JWKS_URL"]) == (VARIANT["issuer"], VARIANT["audience"],
                                                                  VARIANT["jwksUrl"])
+    assert env["AUDIENCE_CLAIM"] == "aud"
     assert not {outputs.USER_POOL_ID, outputs.TOKEN_ENDPOINT, outputs.MACHINE_CLIENT_ID} & set(variant_json["Outputs"])
 
 
