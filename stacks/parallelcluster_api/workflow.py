@@ -39,8 +39,14 @@ IN_PROGRESS = "IN_PROGRESS"
 # fleets or FSx file systems can take hours.
 MAX_OPERATION = cdk.Duration.hours(6)
 # A failed poll is tried again: describing a cluster only reads, and a transient CloudFormation
-# or EC2 error must not fail an operation that is going well.
+# or EC2 error must not fail an operation that is going well. Not a state the workflow never
+# writes (the functions raise InvalidState): a wiring error, retrying cannot help.
 POLL_RETRIES = 3
+INVALID_STATE = "InvalidState"
+# submit_operation raises this (submit_operation/logic.py) when ParallelCluster, or an AWS API
+# behind it, throttles: the submission is tried again later; nothing else of it is retried, as a
+# create must not reach ParallelCluster twice.
+SUBMIT_THROTTLED = "ParallelClusterThrottled"
 # Step Functions retries a Lambda task on its service faults (CDK's LambdaInvoke) but not on
 # throttling, which a burst of operations can cause: retried too.
 THROTTLED = "Lambda.TooManyRequestsException"
@@ -73,7 +79,10 @@ class ClusterOperationWorkflow(Construct):
         record_failure = invoke("RecordFailure", record, keep_state=True)
         record_failure.next(failed)
         submit_task = invoke("SubmitOperation", submit)
+        submit_task.add_retry(errors=[SUBMIT_THROTTLED], interval=cdk.Duration.seconds(30), max_attempts=5,
+                              backoff_rate=2)
         poll_task = invoke("PollCluster", poll)
+        poll_task.add_retry(errors=[INVALID_STATE], max_attempts=0)
         poll_task.add_retry(errors=["States.TaskFailed"], interval=cdk.Duration.seconds(10),
                             max_attempts=POLL_RETRIES, backoff_rate=2)
         record_outcome = invoke("RecordOutcome", record)
