@@ -296,13 +296,12 @@ def _fitting(stack: cdk.Stack, grant: Grant, budget: int) -> list[Grant]:
 
 def packed(stack: cdk.Stack, grants: Sequence[Grant], budget: int = POLICY_CHARACTERS) -> list[list[Grant]]:
     """``grants`` in as few documents of at most ``budget`` characters as first-fit finds."""
-    parts = [part for grant in grants for part in _fitting(stack, grant, budget)]
+    parts = [(part, _size(stack, part)) for grant in grants for part in _fitting(stack, grant, budget)]
     documents: list[tuple[int, list[Grant]]] = []
-    for part in sorted(parts, key=lambda g: -_size(stack, g)):
-        size = _size(stack, part) + 1
+    for part, size in sorted(parts, key=lambda entry: -entry[1]):
         for index, (used, members) in enumerate(documents):
-            if used + size <= budget:
-                documents[index] = (used + size, [*members, part])
+            if used + size + 1 <= budget:
+                documents[index] = (used + size + 1, [*members, part])
                 break
         else:
             documents.append((size + 40, [part]))  # 40: {"Version":"2012-10-17","Statement":[]}
