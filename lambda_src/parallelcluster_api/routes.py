@@ -99,7 +99,7 @@ ROUTES: tuple[Route, ...] = (
 ROUTES_BY_FUNCTION: dict[str, Route] = {route.function: route for route in ROUTES}
 WORKFLOW_FUNCTIONS: tuple[str, ...] = ("submit_operation", "poll_cluster", "record_outcome")
 FUNCTIONS: tuple[str, ...] = (*ROUTES_BY_FUNCTION, *WORKFLOW_FUNCTIONS)
-FUNCTIONS_WITHOUT_PCLUSTER: frozenset[str] = frozenset({"get_operation"})
+FUNCTIONS_WITHOUT_PCLUSTER: frozenset[str] = frozenset({"get_operation", "record_outcome"})
 
 
 def scope_name(scope: Scope, resource_server: str = RESOURCE_SERVER) -> str:
