@@ -37,9 +37,16 @@ _COMMON_FIELDS = {
     "userAgent": "$context.identity.userAgent",
     "errorMessage": "$context.error.message",
     "errorType": "$context.error.responseType",
-    # The user's opaque id, never their email: access logs are kept longer than PII should be.
-    "user": "$context.authorizer.claims.sub",
 }
+
+
+class CallerIdentity(enum.Enum):
+    """Where the ``user`` field of the access log comes from: the caller's opaque id, never
+    their email (access logs are kept longer than PII should be). Each authorizer type puts
+    it somewhere else."""
+    JWT_CLAIMS = "$context.authorizer.claims.sub"            # Cognito user pool or HTTP API JWT authorizer
+    LAMBDA_AUTHORIZER = "$context.authorizer.principalId"    # TOKEN/REQUEST authorizer's principal
+    IAM = "$context.identity.caller"                         # SigV4: the IAM principal id
 _FLAVOR_FIELDS = {
     ApiFlavor.REST: {
         "extendedRequestId": "$context.extendedRequestId",
@@ -76,9 +83,9 @@ _QUERIES = (
 )
 
 
-def access_log_format(flavor: ApiFlavor) -> str:
+def access_log_format(flavor: ApiFlavor, caller: CallerIdentity = CallerIdentity.JWT_CLAIMS) -> str:
     """The JSON line API Gateway writes per request."""
-    fields = {**_COMMON_FIELDS, **_FLAVOR_FIELDS[flavor]}
+    fields = {**_COMMON_FIELDS, "user": caller.value, **_FLAVOR_FIELDS[flavor]}
     body = json.dumps(fields)
     for name in _NUMERIC_FIELDS:
         body = body.replace(f'"{name}": "{fields[name]}"', f'"{name}": {fields[name]}')
@@ -89,12 +96,12 @@ class ApiAccessLog(Construct):
     """A log group for one API stage's JSON access log, plus the saved queries over it."""
 
     def __init__(self, scope: Construct, id_: str, *, flavor: ApiFlavor, api_name: str,
-                 retention_days: int,
+                 retention_days: int, caller: CallerIdentity = CallerIdentity.JWT_CLAIMS,
                  removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN) -> None:
         super().__init__(scope, id_)
         self.log_group = logs.LogGroup(self, "LogGroup", retention=log_retention(retention_days),
                                        removal_policy=removal_policy)
-        self.format = access_log_format(flavor)
+        self.format = access_log_format(flavor, caller)
         self.query_definitions = [
             logs.QueryDefinition(
                 self, f"Query{index}",

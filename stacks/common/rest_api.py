@@ -9,7 +9,7 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct, IConstruct
 
-from stacks.common.api_logging import ApiAccessLog, ApiFlavor
+from stacks.common.api_logging import ApiAccessLog, ApiFlavor, CallerIdentity
 from stacks.common.nag import acknowledge
 from stacks.common.waf import RegionalApiFirewall
 
@@ -33,7 +33,8 @@ def observed_rest_api(scope: Construct, *, api_name: str, description: str, stag
                       rate_limit: int, burst_limit: int, log_retention_days: int,
                       waf_requests_per_ip_per_5_min: int,
                       method_options: Mapping[str, apigw.MethodDeploymentOptions] | None = None,
-                      api_key_source_type: apigw.ApiKeySourceType | None = None) -> ObservedRestApi:
+                      api_key_source_type: apigw.ApiKeySourceType | None = None,
+                      caller: CallerIdentity = CallerIdentity.JWT_CLAIMS) -> ObservedRestApi:
     """A REST API named ``<stack>-<api_name>`` in ``scope`` (children ``Api``, ``AccessLog``,
     ``Firewall``): X-Ray, metrics, execution logs at ERROR only (full request logging would
     write users' tokens and bodies), the common JSON access log, stage throttling, and a
@@ -41,9 +42,10 @@ def observed_rest_api(scope: Construct, *, api_name: str, description: str, stag
 
     The stage logs through the account's API Gateway CloudWatch role, which the
     ``ApiGatewayAccount`` stack owns (``stacks/account``); the suite makes every stack with
-    a REST API depend on it."""
+    a REST API depend on it. ``caller`` says where the access log's ``user`` comes from, by
+    the API's authorization type."""
     access_log = ApiAccessLog(scope, "AccessLog", flavor=ApiFlavor.REST, api_name=api_name,
-                              retention_days=log_retention_days)
+                              retention_days=log_retention_days, caller=caller)
     api = apigw.RestApi(
         scope, "Api",
         rest_api_name=f"{cdk.Stack.of(scope).stack_name}-{api_name}",

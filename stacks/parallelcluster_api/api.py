@@ -15,6 +15,7 @@ from constructs import Construct
 
 from lambda_src.parallelcluster_api.routes import ROUTES, Route
 from lambda_src.parallelcluster_api.schema import json_schema
+from stacks.common.api_logging import CallerIdentity
 from stacks.common.json_schema import api_gateway_schema
 from stacks.common.lambda_function import PythonFunction
 from stacks.common.rest_api import JSON, observed_rest_api
@@ -57,7 +58,7 @@ class ParallelClusterRestApi(Construct):
                                                  "original post's POST /pcluster",
             stage_name=STAGE_NAME, rate_limit=config.throttle_rate_limit, burst_limit=config.throttle_burst_limit,
             log_retention_days=config.observability.log_retention_days,
-            waf_requests_per_ip_per_5_min=config.waf_requests_per_ip_per_5_min)
+            waf_requests_per_ip_per_5_min=config.waf_requests_per_ip_per_5_min, caller=CallerIdentity.LAMBDA_AUTHORIZER)
         self.api, self.access_log, self.firewall = rest.api, rest.access_log, rest.firewall
         self._count_oversized_bodies()
         self.validator = self.api.add_request_validator("Validator", validate_request_body=True,

@@ -7,6 +7,7 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from stacks.common.api_logging import CallerIdentity
 from stacks.common.json_schema import api_gateway_schema
 from stacks.common.nag import acknowledge
 from stacks.common.rest_api import body_validator, observed_rest_api
@@ -47,7 +48,7 @@ class PipelineApi(Construct):
             self, api_name="api", description="PDF pipeline: start and watch batches, read reports, inference",
             stage_name=STAGE_NAME, rate_limit=config.throttle_rate_limit, burst_limit=config.throttle_burst_limit,
             log_retention_days=config.observability.log_retention_days,
-            waf_requests_per_ip_per_5_min=config.waf_requests_per_ip_per_5_min)
+            waf_requests_per_ip_per_5_min=config.waf_requests_per_ip_per_5_min, caller=CallerIdentity.IAM)
         self.api, self.access_log, self.firewall = rest.api, rest.access_log, rest.firewall
         self.validator = body_validator(self.api)
         self.api.add_gateway_response("BadRequestBody", type=apigw.ResponseType.BAD_REQUEST_BODY, status_code="400",

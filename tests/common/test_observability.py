@@ -10,8 +10,9 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk.assertions import Match, Template
 
 from stacks.common.alarms import AlarmTopic
-from stacks.common.api_logging import ApiAccessLog, ApiFlavor, access_log_format
+from stacks.common.api_logging import ApiAccessLog, ApiFlavor, CallerIdentity, access_log_format
 from stacks.common.mapping_templates import load_mapping_template
+from tests.support.templates import properties_of
 
 REQUIRED_LOG_FIELDS = {"requestId", "domainName", "apiId", "path", "resourcePath", "routeKey", "stage",
                        "status", "responseLatency", "integrationLatency", "integrationError", "sourceIp",
@@ -122,3 +123,23 @@ def test_secure_queue_has_an_encrypted_dlq_an_alarm_and_six_times_the_consumer_t
         "MetricName": "ApproximateNumberOfMessagesVisible", "Threshold": 0,
         "ComparisonOperator": "GreaterThanThreshold"})
     template.resource_count_is("AWS::SQS::QueuePolicy", 2)  # TLS-only on both
+
+
+@pytest.mark.parametrize(("caller", "variable"), [
+    (CallerIdentity.JWT_CLAIMS, "$context.authorizer.claims.sub"),
+    (CallerIdentity.LAMBDA_AUTHORIZER, "$context.authorizer.principalId"),
+    (CallerIdentity.IAM, "$context.identity.caller"),
+])
+def test_the_user_field_reads_the_caller_where_its_authorizer_puts_it(caller, variable):
+    assert json.loads(re.sub(r"\$context\.status|\$context\.responseLatency", "0",
+                             access_log_format(ApiFlavor.REST, caller)))["user"] == variable
+
+
+@pytest.mark.parametrize(("stack", "variable"), [
+    ("ParallelClusterApi", "$context.authorizer.principalId"),  # TOKEN authorizer
+    ("PdfPipeline", "$context.identity.caller"),                # IAM (SigV4)
+    ("UrlShortener", "$context.authorizer.claims.sub"),         # Cognito user pool
+])
+def test_every_rest_api_logs_the_caller_its_authorization_knows(suite, stack, variable):
+    (stage,) = properties_of(suite.template_json(stack), "AWS::ApiGateway::Stage")
+    assert f'"user": "{variable}"' in stage["AccessLogSetting"]["Format"]
