@@ -6,6 +6,7 @@ import copy
 import json
 import os
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,11 @@ os.environ.update({
     # moto's DynamoDB Streams endpoints resolve only without account-id endpoints.
     "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
 })
+# Lambda bundles carry lambda_src/suite_lib as the top-level package ``suite_lib``; so do the tests.
+_LAMBDA_SOURCES = str(Path(__file__).resolve().parents[1] / "lambda_src")
+if _LAMBDA_SOURCES not in sys.path:
+    sys.path.append(_LAMBDA_SOURCES)
+
 # The project's pinned Node.js (package.json, a version jsii supports) runs the CDK, as under make.
 _PROJECT_NODE_BIN = Path(__file__).resolve().parents[1] / "node_modules" / ".bin"
 if (_PROJECT_NODE_BIN / "node").exists() and not os.environ.get("PATH", "").startswith(str(_PROJECT_NODE_BIN)):

@@ -61,7 +61,11 @@ _MACHINES = {"arm64": "aarch64", "x86_64": "x86_64"}
 
 # Part of every hash, so a change to how assets are built (pip flags, layout, excludes)
 # rebuilds every function instead of silently reusing assets built the old way.
-_RECIPE_VERSION = "pip-target-locked/3"
+_RECIPE_VERSION = "pip-target-locked/4"
+
+# Code every function shares whatever its system (strict JSON bodies, the CloudFormation
+# custom resource protocol): bundled beside each function's package as top-level ``suite_lib``.
+SUITE_LIBRARY = Path(__file__).resolve().parents[2] / "lambda_src" / "suite_lib"
 
 DEPS_CACHE_ENV = "LAMBDA_DEPS_CACHE"
 _DEFAULT_DEPS_CACHE = Path(__file__).resolve().parents[2] / ".cache" / "lambda-deps"
@@ -165,7 +169,8 @@ def asset_hash(entry: Path, *, runtime: lambda_.Runtime, architecture: lambda_.A
     """sha256 over everything the bundled asset depends on, and nothing else.
 
     Inputs: the package directory's name (it is the import name and part of the handler
-    string), each source file's path relative to the package and its bytes, the function's
+    string), each source file's path relative to the package and its bytes (and those of the
+    shared ``suite_lib``, bundled into every function), the function's
     lock (``requirements.txt``, which stands for the exact dependencies), the runtime, the
     architecture and the bundling recipe version. Byte code, caches, ``tests/`` and the
     requirements files are left out of the sources, as they are left out of the asset.
@@ -190,6 +195,7 @@ def asset_hash(entry: Path, *, runtime: lambda_.Runtime, architecture: lambda_.A
     field("package", root.name.encode())
     field("lock", lock.read_bytes() if lock.is_file() else b"")
     field("sources", sources_digest(root).encode())
+    field("suite_lib", sources_digest(SUITE_LIBRARY).encode())
     return digest.hexdigest()
 
 
@@ -249,6 +255,7 @@ class LocalPythonBundler:
         self.architecture = architecture
         self.python = python
         self.deps_cache = deps_cache or Path(os.environ.get(DEPS_CACHE_ENV) or _DEFAULT_DEPS_CACHE)
+        self.suite_library = SUITE_LIBRARY
 
     def try_bundle(self, output_dir: str, *, image: cdk.DockerImage, **_options: Any) -> bool:
         # Exceptions raised here travel back through jsii and fail synth with this message.
@@ -260,18 +267,18 @@ class LocalPythonBundler:
         if requirements.is_file():
             shutil.copytree(self._installed(requirements), output_dir, dirs_exist_ok=True,
                             copy_function=_link_or_copy)
-        root = self.package_root
-        package_dir = output_dir / root.name
-        if package_dir.exists():
-            raise BundlingError(f"a dependency in {requirements} installs a top-level "
-                                f"'{root.name}', which would shadow the function package "
-                                f"{root}; rename the package directory")
-        for source in source_files(root):
-            if source.name in BUILD_INPUTS:  # hashed, but nothing reads them at run time
-                continue
-            destination = package_dir / source.relative_to(root)
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, destination)
+        for root in (self.package_root, self.suite_library):
+            package_dir = output_dir / root.name
+            if package_dir.exists():
+                raise BundlingError(f"a dependency in {requirements} installs a top-level "
+                                    f"'{root.name}', which would shadow the package {root}; "
+                                    "rename the package directory")
+            for source in source_files(root):
+                if source.name in BUILD_INPUTS:  # hashed, but nothing reads them at run time
+                    continue
+                destination = package_dir / source.relative_to(root)
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, destination)
 
     def _installed(self, requirements: Path) -> Path:
         """The dependencies of ``requirements`` installed for this runtime and architecture:

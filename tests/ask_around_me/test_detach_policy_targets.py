@@ -18,6 +18,7 @@ from botocore.stub import Stubber
 
 from lambda_src.ask_around_me.detach_policy_targets import handler as detach
 from lambda_src.ask_around_me.detach_policy_targets import logic
+from suite_lib import cloudformation as cloudformation_protocol
 from tests.support.lambda_context import FakeLambdaContext
 
 from .conftest import REGION
@@ -251,7 +252,7 @@ def test_the_answer_is_a_put_of_the_documented_fields_copied_from_the_request(io
 
 
 def test_an_answer_with_a_huge_reason_stays_within_cloudformations_4096_bytes():
-    body = logic.response_body({"StackId": "s" * 900, "RequestId": "r", "LogicalResourceId": "l"},
+    body = cloudformation_protocol.response_body({"StackId": "s" * 900, "RequestId": "r", "LogicalResourceId": "l"},
                                success=False, reason="x" * 100_000, physical_id="p" * 5000)
     assert len(body) <= 4096
     assert json.loads(body)["Status"] == "FAILED"
@@ -267,7 +268,7 @@ def test_a_failed_delivery_of_the_answer_is_retried(iot, cloudformation, monkeyp
 def test_an_answer_that_cannot_be_delivered_fails_the_invocation_so_that_lambda_retries_it(iot, cloudformation,
                                                                                            monkeypatch):
     monkeypatch.setattr(detach.time, "sleep", lambda seconds: None)
-    cloudformation.failures = detach.RESPONSE_ATTEMPTS
+    cloudformation.failures = cloudformation_protocol.RESPONSE_ATTEMPTS
     with pytest.raises(OSError, match="500"):
         _run(_event(cloudformation, "Create"))
-    assert len(cloudformation.requests) == detach.RESPONSE_ATTEMPTS
+    assert len(cloudformation.requests) == cloudformation_protocol.RESPONSE_ATTEMPTS

@@ -12,6 +12,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import cx_api
 from aws_cdk.assertions import Template
 
+from stacks.common import bundling
 from stacks.common.bundling import (
     DEPS_CACHE_ENV,
     LOCK_INPUT_FILE,
@@ -229,7 +230,8 @@ def test_a_function_without_requirements_is_bundled_as_its_package_alone(tmp_pat
 
     bundle = bundle_dir(app.synth(), stack, "arm64")
 
-    assert sorted(p.name for p in bundle.iterdir()) == ["sample_fn"]
+    assert sorted(p.name for p in bundle.iterdir()) == ["sample_fn", "suite_lib"]
+    assert (bundle / "suite_lib" / "strict_json.py").is_file()
     assert sorted(p.name for p in (bundle / "sample_fn").iterdir()) == ["__init__.py", "handler.py", "logic.py"]
 
 
@@ -397,6 +399,17 @@ def test_functions_of_one_package_with_different_locks_hash_differently(tmp_path
 
     assert (asset_hash(entry, runtime=RUNTIME, architecture=ARM_64, package_root=root)
             != asset_hash(other, runtime=RUNTIME, architecture=ARM_64, package_root=root))
+
+
+def test_a_change_to_the_suite_library_changes_every_functions_hash(tmp_path, monkeypatch):
+    entry = copy_of_fixture(tmp_path / "src")
+    library = Path(shutil.copytree(bundling.SUITE_LIBRARY, tmp_path / "suite_lib",
+                                   ignore=shutil.ignore_patterns("__pycache__")))
+    monkeypatch.setattr(bundling, "SUITE_LIBRARY", library)
+    before = hash_of(entry)
+    (library / "strict_json.py").write_text((library / "strict_json.py").read_text() + "\n# edited\n")
+
+    assert hash_of(entry) != before
 
 
 def test_an_edited_file_changes_the_hash_within_one_process(tmp_path):

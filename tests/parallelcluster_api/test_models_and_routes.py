@@ -188,5 +188,6 @@ def test_a_function_declared_without_the_layer_imports_neither_pyyaml_nor_pclust
     result = subprocess.run(
         [sys.executable, "-c", blocked + f"import lambda_src.parallelcluster_api.{function}.handler"],
         cwd=ROOT, capture_output=True, text=True, timeout=60,
-        env={"PATH": "/usr/bin:/bin", "AWS_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true"})
+        env={"PATH": "/usr/bin:/bin", "AWS_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true",
+             "PYTHONPATH": str(ROOT / "lambda_src")})  # suite_lib, as every bundle carries it
     assert result.returncode == 0, result.stderr[-2000:]

@@ -23,8 +23,8 @@ pytest_plugins = ["tests.pdf_pipeline.postgres"]
 
 from lambda_src.pdf_pipeline.db import connection  # noqa: E402
 from lambda_src.pdf_pipeline.db.migrate import load_migrations  # noqa: E402
-from lambda_src.pdf_pipeline.migrate import cloudformation  # noqa: E402
 from lambda_src.pdf_pipeline.migrate import handler as migrate  # noqa: E402
+from suite_lib import cloudformation  # noqa: E402
 from tests.support.lambda_context import FakeLambdaContext  # noqa: E402
 
 LATEST = str(len(load_migrations()))

@@ -13,8 +13,6 @@ is traced by the function's active tracing.
 from __future__ import annotations
 
 import time
-import urllib.parse
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterable
 
@@ -23,13 +21,14 @@ from aws_lambda_powertools import Logger
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from suite_lib import cloudformation
+
 from .logic import (
     PolicyGone,
     detach_every_target,
     parse_request,
     physical_resource_id,
     policies_to_clear,
-    response_body,
 )
 
 logger = Logger()
@@ -39,9 +38,7 @@ iot = boto3.client("iot", config=Config(connect_timeout=2, read_timeout=5,
                                         retries={"mode": "standard", "total_max_attempts": 5}))
 PAGE_SIZE = 250  # the most ListTargetsForPolicy returns at once
 DETACH_WORKERS = 8
-ANSWER_RESERVE_S = 30.0  # kept for answering: RESPONSE_ATTEMPTS x RESPONSE_TIMEOUT_S and backoff
-RESPONSE_ATTEMPTS = 3
-RESPONSE_TIMEOUT_S = 5.0
+ANSWER_RESERVE_S = cloudformation.ANSWER_BUDGET_S + 5.0  # kept for answering, attempts and backoff included
 
 
 def _list_page(policy_name: str, marker: str | None) -> tuple[list[str], str | None]:
@@ -73,25 +70,8 @@ def _detach_all(policy_name: str, targets: Iterable[str]) -> int:
         return sum(pool.map(lambda target: _detach(policy_name, target), targets))
 
 
-def _answer(event: dict[str, Any], body: bytes) -> None:
-    """PUT the answer to the presigned ResponseURL (never logged: it is a credential)."""
-    url = event.get("ResponseURL") if isinstance(event, dict) else None
-    if not isinstance(url, str) or urllib.parse.urlsplit(url).scheme not in ("https", "http"):
-        logger.error("no ResponseURL to answer CloudFormation at")
-        return
-    # The URL is presigned without a content type: send an empty one, as cfn-response does.
-    request = urllib.request.Request(url, data=body, method="PUT",
-                                     headers={"Content-Type": "", "Content-Length": str(len(body))})
-    for attempt in range(1, RESPONSE_ATTEMPTS + 1):
-        try:
-            with urllib.request.urlopen(request, timeout=RESPONSE_TIMEOUT_S) as response:
-                logger.info("answered CloudFormation", extra={"status": response.status})
-                return
-        except OSError as error:  # URLError, HTTPError and timeouts are all OSErrors
-            logger.warning("answering CloudFormation failed", extra={"attempt": attempt, "error": str(error)})
-            if attempt == RESPONSE_ATTEMPTS:
-                raise
-            time.sleep(attempt)
+def _log(message: str, **fields: Any) -> None:
+    logger.info(message, extra=fields)
 
 
 @logger.inject_lambda_context
@@ -114,5 +94,6 @@ def handler(event: dict[str, Any], context: Any) -> None:
         logger.exception("custom resource request failed")
         success, reason = False, f"{type(error).__name__}: {error}"
     logger.info("answering", extra={"success": success, "reason": reason})
-    _answer(event, response_body(event if isinstance(event, dict) else {}, success=success, reason=reason,
-                                 physical_id=physical_id))
+    request_event = event if isinstance(event, dict) else {}
+    cloudformation.put_response(request_event, cloudformation.response_body(
+        request_event, success=success, reason=reason, physical_id=physical_id), log=_log)

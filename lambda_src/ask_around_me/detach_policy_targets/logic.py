@@ -12,13 +12,10 @@ Everything is idempotent: a target already gone, or a policy already deleted, is
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
 REQUEST_TYPES = ("Create", "Update", "Delete")
-MAX_RESPONSE_BYTES = 4096  # CloudFormation refuses a larger response body
-MAX_REASON_CHARS = 1000
 
 
 class InvalidRequest(ValueError):
@@ -110,21 +107,3 @@ def detach_every_target(policy_name: str, *, list_page: Callable[[str, str | Non
             detached += detach_all(policy_name, targets[start:start + chunk])
 
 
-def response_body(event: Mapping[str, Any], *, success: bool, reason: str, physical_id: str) -> bytes:
-    """The JSON document CloudFormation expects at the ResponseURL, within its 4096-byte limit."""
-    def body(text: str) -> bytes:
-        return json.dumps({
-            "Status": "SUCCESS" if success else "FAILED",
-            "Reason": text,
-            "PhysicalResourceId": physical_id[:1024],
-            "StackId": event.get("StackId"),
-            "RequestId": event.get("RequestId"),
-            "LogicalResourceId": event.get("LogicalResourceId"),
-        }).encode("utf-8")
-
-    reason = reason[:MAX_REASON_CHARS]
-    encoded = body(reason)
-    while len(encoded) > MAX_RESPONSE_BYTES and reason:
-        reason = reason[: len(reason) // 2]
-        encoded = body(reason)
-    return encoded

@@ -7,13 +7,12 @@ response, ``{"message": str(error)}``, and counts it in its metric.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import math
 import re
 import uuid
 from typing import Any, Mapping
+
+from suite_lib import strict_json
 
 from .model import is_coordinate
 
@@ -100,79 +99,11 @@ def read_json_object(event: Mapping[str, Any]) -> dict[str, Any]:
     string no UTF-8 encoder can write (an unpaired surrogate escape); anything but an object.
     A base64 body (``isBase64Encoded``) is decoded first and checked the same way.
     """
-    text = _body_text(event)
-    if _nesting(text) > MAX_NESTING:
-        raise BadRequest(f"request body nests deeper than {MAX_NESTING} levels")
     try:
-        parsed = json.loads(text, object_pairs_hook=_object_without_repeated_keys,
-                            parse_constant=_refuse_constant, parse_int=_bounded(int), parse_float=_bounded(float))
-    except json.JSONDecodeError as error:
-        raise BadRequest(f"request body must be valid JSON ({error.msg} at line {error.lineno} "
-                         f"column {error.colno})") from None
-    if not isinstance(parsed, dict):
-        raise BadRequest("request body must be a JSON object")
-    try:
-        json.dumps(parsed, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        raise BadRequest("request body holds an unpaired UTF-16 surrogate (\\ud800-\\udfff) that is not "
-                         "a character") from None
-    return parsed
-
-
-def _body_text(event: Mapping[str, Any]) -> str:
-    body = event.get("body")
-    if body is None or body == "":
-        raise BadRequest("request body is required")
-    if not isinstance(body, str):
-        raise BadRequest("request body must be text")
-    too_large = BadRequest(f"request body must be at most {MAX_BODY_BYTES} bytes")
-    if event.get("isBase64Encoded") is not True:
-        # Characters never outnumber bytes: the first test spares encoding a huge body.
-        if len(body) > MAX_BODY_BYTES or len(body.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
-            raise too_large
-        return body
-    if len(body) > 4 * math.ceil(MAX_BODY_BYTES / 3):
-        raise too_large
-    try:
-        raw = base64.b64decode(body, validate=True)
-    except binascii.Error:
-        raise BadRequest("request body is marked base64 but is not valid base64") from None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BadRequest("request body must be UTF-8") from None
-
-
-def _nesting(text: str) -> int:
-    """How deep arrays and objects nest, brackets inside strings aside (checked before parsing,
-    as json.loads recurses once per level)."""
-    depth = deepest = 0
-    for bracket in _NOT_A_BRACKET.sub("", _JSON_STRING.sub('""', text)):
-        depth += 1 if bracket in "[{" else -1
-        deepest = max(deepest, depth)
-    return deepest
-
-
-def _object_without_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise BadRequest(f"request body repeats the key {shown(key)}: each key may appear once per object")
-        result[key] = value
-    return result
-
-
-def _refuse_constant(name: str) -> Any:
-    raise BadRequest("request body must be valid JSON (NaN and Infinity are not JSON numbers)")
-
-
-def _bounded(convert: Any) -> Any:
-    def number(literal: str) -> Any:
-        if len(literal) > MAX_NUMBER_LENGTH:
-            raise BadRequest(f"numbers in the request body may have at most {MAX_NUMBER_LENGTH} characters, "
-                             f"got one of {len(literal)}")
-        return convert(literal)
-    return number
+        return strict_json.read_object(event, max_bytes=MAX_BODY_BYTES, max_nesting=MAX_NESTING,
+                                       max_number_length=MAX_NUMBER_LENGTH)
+    except strict_json.InvalidBody as error:
+        raise BadRequest(str(error)) from None
 
 
 def canonical_uuid(value: Any) -> str | None:

@@ -6,16 +6,15 @@ status and body, ``{"message": ...}`` plus any fields of the spec's richer error
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import math
 import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from typing import Any, Mapping
+
+from suite_lib import strict_json
 
 from ..routes import Parameter, Route
 from ..schema import ModelError, parse, python_pattern, shown
@@ -116,31 +115,10 @@ def caller_of(event: Mapping[str, Any], *, admin_scope: str) -> Caller:
 def read_body_text(event: Mapping[str, Any], *, max_bytes: int, required: bool = True) -> str:
     """The request body as text, refused when missing (if ``required``), larger than ``max_bytes``
     (checked before any decoding), invalid base64 (``isBase64Encoded``) or not UTF-8."""
-    body = event.get("body")
-    if body is None or body == "":
-        if required:
-            raise BadRequest("request body is required")
-        return ""
-    if not isinstance(body, str):
-        raise BadRequest("request body must be text")
-    too_large = BadRequest(f"request body must be at most {max_bytes} bytes")
-    if event.get("isBase64Encoded") is not True:
-        # Characters never outnumber bytes: the first test spares encoding a huge body.
-        if len(body) > max_bytes or len(body.encode("utf-8", "surrogatepass")) > max_bytes:
-            raise too_large
-        return body
-    if len(body) > 4 * math.ceil(max_bytes / 3):
-        raise too_large
     try:
-        raw = base64.b64decode(body, validate=True)
-    except binascii.Error:
-        raise BadRequest("request body is marked base64 but is not valid base64") from None
-    if len(raw) > max_bytes:
-        raise too_large
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BadRequest("request body must be UTF-8") from None
+        return strict_json.body_text(event, max_bytes=max_bytes, required=required)
+    except strict_json.InvalidBody as error:
+        raise BadRequest(str(error)) from None
 
 
 def read_json_object(event: Mapping[str, Any], *, max_bytes: int) -> dict[str, Any]:
@@ -148,22 +126,10 @@ def read_json_object(event: Mapping[str, Any], *, max_bytes: int) -> dict[str, A
     NaN or Infinity, a key repeated in any object, nesting deeper than MAX_NESTING, a number literal
     longer than MAX_NUMBER_LENGTH, an unpaired surrogate escape, anything but an object."""
     text = read_body_text(event, max_bytes=max_bytes)
-    if _nesting(text) > MAX_NESTING:
-        raise BadRequest(f"request body nests deeper than {MAX_NESTING} levels")
     try:
-        parsed = json.loads(text, object_pairs_hook=_object_without_repeated_keys, parse_constant=_refuse_constant,
-                            parse_int=_bounded(int), parse_float=_bounded(float))
-    except json.JSONDecodeError as error:
-        raise BadRequest(f"request body must be valid JSON ({error.msg} at line {error.lineno} "
-                         f"column {error.colno})") from None
-    if not isinstance(parsed, dict):
-        raise BadRequest("request body must be a JSON object")
-    try:
-        json.dumps(parsed, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        raise BadRequest("request body holds an unpaired UTF-16 surrogate (\\ud800-\\udfff) that is not "
-                         "a character") from None
-    return parsed
+        return strict_json.parse_object(text, max_nesting=MAX_NESTING, max_number_length=MAX_NUMBER_LENGTH)
+    except strict_json.InvalidBody as error:
+        raise BadRequest(str(error)) from None
 
 
 def read_model(event: Mapping[str, Any], model: type, *, max_bytes: int) -> Any:
@@ -172,38 +138,6 @@ def read_model(event: Mapping[str, Any], model: type, *, max_bytes: int) -> Any:
         return parse(model, read_json_object(event, max_bytes=max_bytes))
     except ModelError as error:
         raise BadRequest(str(error)) from None
-
-
-def _nesting(text: str) -> int:
-    """How deep arrays and objects nest, brackets inside strings aside (checked before parsing,
-    as json.loads recurses once per level)."""
-    depth = deepest = 0
-    for bracket in _NOT_A_BRACKET.sub("", _JSON_STRING.sub('""', text)):
-        depth += 1 if bracket in "[{" else -1
-        deepest = max(deepest, depth)
-    return deepest
-
-
-def _object_without_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise BadRequest(f"request body repeats the key {shown(key)}: each key may appear once per object")
-        result[key] = value
-    return result
-
-
-def _refuse_constant(name: str) -> Any:
-    raise BadRequest("request body must be valid JSON (NaN and Infinity are not JSON numbers)")
-
-
-def _bounded(convert: Any) -> Any:
-    def number(literal: str) -> Any:
-        if len(literal) > MAX_NUMBER_LENGTH:
-            raise BadRequest(f"numbers in the request body may have at most {MAX_NUMBER_LENGTH} characters, "
-                             f"got one of {len(literal)}")
-        return convert(literal)
-    return number
 
 
 def header(event: Mapping[str, Any], name: str) -> str | None:

@@ -19,10 +19,12 @@ import boto3
 from aws_lambda_powertools import Logger
 from botocore.config import Config
 
+from suite_lib import cloudformation
+
 from ..db.connection import bound_socket, connect, timeout_for
 from ..db.migrate import apply_migrations, schema_version
 from ..settings import DB_NAME, DB_USER, MASTER_SECRET_ARN, Settings
-from . import cloudformation, logic
+from . import logic
 
 logger = Logger()
 ANSWER_RESERVE_S = cloudformation.ANSWER_BUDGET_S + 5.0

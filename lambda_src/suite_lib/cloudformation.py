@@ -1,9 +1,9 @@
-"""The CloudFormation custom resource protocol, for a function that is itself the service token.
+"""The CloudFormation custom resource protocol, for a function that is itself the service token
+(the suite's deploy-time functions: Ask Around Me's policy detacher, the PDF pipeline's migrations).
 
-The same protocol as ``ask_around_me/detach_policy_targets`` (which keeps its own copy: the two
-functions are bundled from different package roots): the answer is a JSON document PUT to the
-request's presigned ResponseURL, at most 4,096 bytes, with an empty Content-Type (the URL is
-presigned without one). The URL is a credential and is never logged.
+The answer is a JSON document PUT to the request's presigned ResponseURL, at most 4,096 bytes,
+with an empty Content-Type (the URL is presigned without one). The URL is a credential and is
+never logged.
 """
 from __future__ import annotations
 
