@@ -279,3 +279,52 @@ class LocalApi:
     def __exit__(self, *exc_info: Any) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+# --- injected failures ----------------------------------------------------------------------
+
+@contextlib.contextmanager
+def failing_calls(client: Any, operation: str, *, times: int, code: str = "SlowDown",
+                  status: int = 503) -> Iterator[list[int]]:
+    """The next ``times`` calls of ``operation`` (``s3.GetObject``) through ``client`` fail as
+    S3 or SQS would after botocore's own retries; the list counts the failures injected."""
+    from botocore.exceptions import ClientError
+
+    injected: list[int] = []
+
+    def fail(**_: Any) -> None:
+        if len(injected) < times:
+            injected.append(1)
+            raise ClientError({"Error": {"Code": code, "Message": "injected by the test"},
+                               "ResponseMetadata": {"HTTPStatusCode": status}}, operation.split(".")[-1])
+
+    event = f"before-call.{operation}"
+    client.meta.events.register_first(event, fail)
+    try:
+        yield injected
+    finally:
+        client.meta.events.unregister(event, fail)
+
+
+class FlakyBatches:
+    """An SQS client whose SendMessageBatch answers report entries as failed on the service's
+    side (``SenderFault`` false) the first ``times`` calls, as SQS does under pressure; every
+    other call goes to the real (moto) client."""
+
+    def __init__(self, sqs: Any, *, times: int, sender_fault: bool = False) -> None:
+        self._sqs, self._left, self._sender_fault = sqs, times, sender_fault
+        self.calls: list[int] = []
+
+    def send_message_batch(self, *, QueueUrl: str, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+        self.calls.append(len(Entries))
+        if self._left <= 0:
+            return self._sqs.send_message_batch(QueueUrl=QueueUrl, Entries=Entries)
+        self._left -= 1
+        sent, failed = Entries[: len(Entries) // 2], Entries[len(Entries) // 2:]
+        answer = self._sqs.send_message_batch(QueueUrl=QueueUrl, Entries=sent) if sent else {}
+        return {"Successful": answer.get("Successful", []),
+                "Failed": [{"Id": entry["Id"], "SenderFault": self._sender_fault, "Code": "InternalError",
+                            "Message": "injected by the test"} for entry in failed]}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sqs, name)

@@ -6,10 +6,12 @@ import json
 
 import pytest
 
+from tests.pdf_pipeline import aws  # first: it sets the environment the handlers read at import
+
+# isort: split
 from lambda_src.pdf_pipeline.messages import AuditEvent, ListRequest, Stage
 from lambda_src.pdf_pipeline.start_batch import handler as start_batch
 from lambda_src.pdf_pipeline.start_batch.logic import MAX_BODY_BYTES, MAX_PREFIXES
-from tests.pdf_pipeline import aws
 from tests.pdf_pipeline.aws import PARTNER, STAGING
 
 
