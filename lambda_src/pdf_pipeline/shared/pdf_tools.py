@@ -22,10 +22,18 @@ class PdfTools:
     render_page: Callable[..., Any]
 
 
+def _render_page(*args: Any, **kwargs: Any) -> Any:
+    # Rendering needs numpy and ISA-L (the PNG encoder): imported only by what renders, so
+    # classify and split_small bundle and load pypdfium2 alone.
+    from ..core.render import render_page
+
+    return render_page(*args, **kwargs)
+
+
 @functools.cache
 def pdf_tools() -> PdfTools:
-    from ..core import pdf, render, split
+    from ..core import pdf, split
 
     return PdfTools(rejected=pdf.Rejected, count_pages=pdf.count_pages, classify=pdf.classify,
                     needs_page_count=pdf.needs_page_count, split_into_chunks=split.split_into_chunks,
-                    split_into_pages=split.split_into_pages, render_page=render.render_page)
+                    split_into_pages=split.split_into_pages, render_page=_render_page)
