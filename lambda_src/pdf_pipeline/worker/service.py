@@ -52,18 +52,18 @@ MODES = ("large", "failsafe")
 FLUSH_CHUNKS = 10      # chunk messages sent per SendMessageBatch while a document is split
 
 
-def _number(environ: dict[str, str], name: str, default: int) -> int:
+def _number(environ: dict[str, str], name: str, default: int, kind: type = int):
     text = environ.get(name, "")
     try:
-        return int(text) if text else default
+        return kind(text) if text else default
     except ValueError:
-        raise RuntimeError(f"environment variable {name} must be an integer, got {text!r}") from None
+        raise RuntimeError(f"environment variable {name} must be a number ({kind.__name__}), got {text!r}") from None
 
 
 def loop_settings(environ: dict[str, str]) -> LoopSettings:
     return LoopSettings(wait_seconds=_number(environ, "POLL_WAIT_SECONDS", 20),
                         visibility_timeout=_number(environ, "VISIBILITY_TIMEOUT", 300),
-                        heartbeat_seconds=_number(environ, "HEARTBEAT_SECONDS", 60),
+                        heartbeat_seconds=_number(environ, "HEARTBEAT_SECONDS", 60.0, float),
                         failure_delay=_number(environ, "FAILURE_DELAY_SECONDS", 30))
 
 
