@@ -13,7 +13,7 @@ from tests.pdf_pipeline import aws  # first: it sets the environment the handler
 
 # isort: split
 from lambda_src.pdf_pipeline.invoke_model import handler as invoke_model
-from lambda_src.pdf_pipeline.messages import AuditEvent, Keys, Stage
+from lambda_src.pdf_pipeline.messages import AuditEvent, Keys, Stage, Status
 from tests.pdf_pipeline.aws import IMAGES, LocalApi, Pump
 
 BATCH, DOCUMENT = "b-01JTESTBATCH0000000000000", "d-0123456789abcdef0123456789abcdef"
@@ -112,7 +112,15 @@ def test_an_endpoint_that_keeps_throttling_fails_the_message_before_the_deadline
         assert aws.failed_ids(invoke(s3_event(), remaining_ms=6_000)) == ["m-0"]
         elapsed = time.monotonic() - started
     assert elapsed < 6.0 - invoke_model.DEADLINE_MARGIN + 0.5 and len(api.requests) >= 2
-    assert audit_events(world) == []
+
+
+def test_a_failed_attempt_is_reported_with_its_reason_and_nothing_is_inferred(world):
+    with with_api(world, model(*[503] * 1000)):
+        invoke(s3_event(), remaining_ms=4_500)
+    [event] = audit_events(world)
+    assert (event.stage, event.status, event.unit) == (Stage.INFERRED, Status.FAILED, "page:000007")
+    assert event.detail["reason"].startswith("ModelUnavailable: no answer before the deadline")
+    assert event.detail["attempt"] == 1
 
 
 def test_a_slow_endpoint_is_cut_off_by_the_deadline(world):

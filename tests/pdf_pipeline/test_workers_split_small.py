@@ -71,11 +71,11 @@ def test_a_chunk_that_does_not_hold_the_pages_its_message_names_fails(world, tmp
         split(world, chunk(world, aws.pdf_of(3), first=1, last=5), tmp_path)
 
 
-def test_an_unreadable_chunk_is_rejected_as_a_whole(world, tmp_path):
+def test_an_unreadable_chunk_rejects_its_document_naming_the_chunk(world, tmp_path):
     step = split(world, chunk(world, aws.broken("corrupt"), first=1, last=3), tmp_path)
     [event] = step.events
-    assert step.outputs == [] and (event.unit, event.status, event.detail["reason"]) == (
-        "chunk:000001-000003", Status.REJECTED, "corrupt")
+    assert step.outputs == [] and (event.unit, event.status, event.detail["reason"], event.detail["chunk"]) == (
+        "", Status.REJECTED, "corrupt", "chunk:000001-000003")
 
 
 def test_the_download_is_removed_after_the_split(world, tmp_path):

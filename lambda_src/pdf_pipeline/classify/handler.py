@@ -9,12 +9,12 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from ..messages import DocumentMessage, Status
+from ..messages import DocumentMessage, Stage, Status
 from ..settings import LARGE_BYTES, LARGE_PAGES, LARGE_QUEUE_URL, SINGLE_PAGE_QUEUE_URL, SMALL_QUEUE_URL, Settings
 from ..shared import aws
-from ..shared.lambda_host import commit, correlated, count, logger, sqs_consumer, trail
+from ..shared.lambda_host import commit, correlated, count, logger, report_failures, sqs_consumer, trail
 from ..shared.pdf_tools import pdf_tools
-from ..shared.work import Destination, parse_message
+from ..shared.work import Destination, parse_message, subject_parser
 from .logic import INGEST_KINDS, classify_document, describe, route_redriven
 
 QUEUES = {Destination.LARGE: LARGE_QUEUE_URL, Destination.SMALL: SMALL_QUEUE_URL,
@@ -42,4 +42,5 @@ def classify_record(record: SQSRecord, lambda_context: Any) -> None:
             logger.info("document classified", extra={"size_class": outcome.detail["size_class"]})
 
 
-handler = sqs_consumer("classified", classify_record)
+handler = sqs_consumer("classified", classify_record,
+                       on_failure=report_failures(Stage.CLASSIFIED, "classify", subject_parser(DocumentMessage)))

@@ -58,8 +58,9 @@ def classify_document(document: DocumentMessage, *, store: ObjectStore, tools: P
                                                        page_count=1))
     event = trail.event(batch_id=document.batch_id, stage=Stage.CLASSIFIED, status=Status.SUCCEEDED,
                         document_id=document.document_id, started=started,
-                        detail={"size_class": size_class.value, "size_bytes": head.size, "page_count": pages,
-                                "version_id": version_id})
+                        detail={"size_class": size_class.value, "size_bytes": head.size, "version_id": version_id,
+                                # unknown over the size threshold: the large splitter reports it
+                                **({"page_count": pages} if pages is not None else {})})
     return Step(outputs=[output], events=[event])
 
 

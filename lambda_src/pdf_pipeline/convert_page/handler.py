@@ -8,11 +8,12 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from ..messages import PageMessage, Status
+from ..messages import PageMessage, Stage, Status
 from ..settings import DPI, IMAGES_BUCKET, MAX_PIXELS, Settings
 from ..shared import aws
-from ..shared.lambda_host import commit, correlated, count, logger, sqs_consumer, trail
+from ..shared.lambda_host import commit, correlated, count, logger, report_failures, sqs_consumer, trail
 from ..shared.pdf_tools import pdf_tools
+from ..shared.work import subject_parser
 from .logic import convert
 
 
@@ -32,4 +33,5 @@ def convert_record(record: SQSRecord, lambda_context: Any) -> None:
             logger.info("page converted", extra={"page": page.page, "dpi": outcome.detail["dpi"]})
 
 
-handler = sqs_consumer("converted", convert_record)
+handler = sqs_consumer("converted", convert_record,
+                       on_failure=report_failures(Stage.CONVERTED, "convert_page", subject_parser(PageMessage)))

@@ -15,13 +15,15 @@ from typing import Any
 import boto3
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from ..messages import InvalidMessage
+from ..messages import InvalidMessage, Stage
 from ..settings import AUDIT_QUEUE_URL, AWS_REGION, INFERENCE_URL, Settings
 from ..shared import aws
+from ..shared.audit import page_unit
 from ..shared.clock import SYSTEM_CLOCK
-from ..shared.lambda_host import correlated, count, logger, sqs_consumer, trail
+from ..shared.lambda_host import correlated, count, logger, report_failures, sqs_consumer, trail
 from ..shared.s3_events import objects_created
 from ..shared.signed_http import signed_request
+from ..shared.work import Subject
 from .logic import PageImage, ask_model, inferred_event
 
 # Time kept back from the invocation's remaining time: sending the audit event and answering
@@ -64,4 +66,15 @@ def infer_record(record: SQSRecord, lambda_context: Any) -> None:
         aws.sender().send(settings.text(AUDIT_QUEUE_URL), [event.to_json() for event in events])
 
 
-handler = sqs_consumer("inferred", infer_record)
+def _subject(body: str) -> Subject | None:
+    """The first page image of a message, for the report of a failed attempt."""
+    try:
+        for created in objects_created(body):
+            image = PageImage.from_key(created.bucket, created.key)
+            return image.batch_id, image.document_id, page_unit(image.page)
+    except InvalidMessage:
+        pass
+    return None
+
+
+handler = sqs_consumer("inferred", infer_record, on_failure=report_failures(Stage.INFERRED, "invoke_model", _subject))

@@ -22,10 +22,11 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from ..messages import Stage
 from ..settings import AUDIT_QUEUE_URL, Settings
 from . import aws
 from .audit import AuditTrail
-from .work import Destination, Step
+from .work import Destination, Step, Subject, failed_event
 
 logger = Logger()
 tracer = Tracer()
@@ -33,6 +34,7 @@ metrics = Metrics()
 
 LambdaHandler = Callable[[dict[str, Any], Any], Any]
 RecordHandler = Callable[[SQSRecord, Any], None]
+FailureReporter = Callable[[SQSRecord, Exception], None]
 
 
 def count(name: str, value: int = 1) -> None:
@@ -62,7 +64,22 @@ def commit(step: Step, settings: Settings, queues: Mapping[Destination, str]) ->
         sender.send(settings.text(AUDIT_QUEUE_URL), [event.to_json() for event in step.events])
 
 
-def sqs_consumer(stage: str, record_handler: RecordHandler, *, fifo: bool = False) -> LambdaHandler:
+def report_failures(stage: Stage, function: str, subject: Callable[[str], Subject | None]) -> FailureReporter:
+    """What reports a record's failed attempt as a ``failed`` audit event of ``stage``, when
+    ``subject(body)`` can say which document (and unit) it was about."""
+    def report(record: SQSRecord, error: Exception) -> None:
+        about = subject(record.body)
+        if about is None:
+            return
+        attempt = int(record.attributes.approximate_receive_count or 1)
+        event = failed_event(trail(function), stage=stage, subject=about, error=error, attempt=attempt)
+        aws.sender().send(Settings.from_environ().text(AUDIT_QUEUE_URL), [event.to_json()])
+
+    return report
+
+
+def sqs_consumer(stage: str, record_handler: RecordHandler, *, fifo: bool = False,
+                 on_failure: FailureReporter | None = None) -> LambdaHandler:
     """The Lambda handler of a queue consumer: ``record_handler(record, lambda_context)`` per
     record; what it raises fails that record alone (for a FIFO queue, that record and the rest
     of its message group, which must keep their order)."""
@@ -78,9 +95,14 @@ def sqs_consumer(stage: str, record_handler: RecordHandler, *, fifo: bool = Fals
     def each(record: SQSRecord, lambda_context: Any = None) -> None:
         try:
             record_handler(record, lambda_context)
-        except Exception:
+        except Exception as error:
             count("Failures")
             logger.exception("message failed; SQS redelivers it", extra={"message_id": record.message_id})
+            if on_failure is not None:
+                try:
+                    on_failure(record, error)
+                except Exception:
+                    logger.warning("the failed attempt could not be reported", exc_info=True)
             raise
 
     @logger.inject_lambda_context(clear_state=True)

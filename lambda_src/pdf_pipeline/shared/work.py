@@ -10,11 +10,23 @@ redelivered, and redoing the step overwrites the same keys and repeats the same 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
-from ..messages import AuditEvent, ChunkMessage, DocumentMessage, InvalidMessage, ListRequest, PageMessage
-from .audit import chunk_unit, page_unit
+from ..messages import (
+    AuditEvent,
+    ChunkMessage,
+    DocumentMessage,
+    InvalidMessage,
+    ListRequest,
+    PageMessage,
+    Stage,
+    Status,
+)
+from .audit import AuditTrail, chunk_unit, page_unit
+
+MAX_REASON = 1000
 
 Message = ListRequest | DocumentMessage | ChunkMessage | PageMessage
 
@@ -58,3 +70,35 @@ def unit_of(message: Message) -> str:
     if isinstance(message, PageMessage):
         return page_unit(message.page)
     return ""
+
+
+Subject = tuple[str, str, str]   # (batch_id, document_id, unit): what an audit event is about
+
+
+def subject_of(message: DocumentMessage | ChunkMessage | PageMessage) -> Subject:
+    return message.batch_id, message.document_id, unit_of(message)
+
+
+def subject_parser(*kinds: type) -> Callable[[str], Subject | None]:
+    """``body -> Subject`` for messages of ``kinds``; None for anything else (a poison message
+    is about no document we can name)."""
+    def parse(body: str) -> Subject | None:
+        try:
+            return subject_of(parse_message(body, kinds))
+        except InvalidMessage:
+            return None
+
+    return parse
+
+
+def reason_of(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:MAX_REASON]
+
+
+def failed_event(trail: AuditTrail, *, stage: Stage, subject: Subject, error: BaseException,
+                 attempt: int) -> AuditEvent:
+    """A failed attempt, for the reports (``failed`` never hides the success that may follow:
+    the writer keys events by status too); the message itself is retried through SQS."""
+    batch_id, document_id, unit = subject
+    return trail.event(batch_id=batch_id, stage=stage, status=Status.FAILED, document_id=document_id, unit=unit,
+                       detail={"reason": reason_of(error), "attempt": attempt})

@@ -10,12 +10,12 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from ..messages import ChunkMessage, Status
+from ..messages import ChunkMessage, Stage, Status
 from ..settings import SINGLE_PAGE_QUEUE_URL, WORK_BUCKET, Settings
 from ..shared import aws
-from ..shared.lambda_host import commit, correlated, count, logger, sqs_consumer, trail
+from ..shared.lambda_host import commit, correlated, count, logger, report_failures, sqs_consumer, trail
 from ..shared.pdf_tools import pdf_tools
-from ..shared.work import Destination
+from ..shared.work import Destination, subject_parser
 from .logic import split_chunk
 
 QUEUES = {Destination.SINGLE_PAGE: SINGLE_PAGE_QUEUE_URL}
@@ -36,4 +36,5 @@ def split_record(record: SQSRecord, lambda_context: Any) -> None:
             logger.info("chunk split", extra={"pages": len(step.outputs), "first_page": chunk.first_page})
 
 
-handler = sqs_consumer("split_small", split_record)
+handler = sqs_consumer("split_small", split_record,
+                       on_failure=report_failures(Stage.SPLIT_SMALL, "split_small", subject_parser(ChunkMessage)))

@@ -46,9 +46,10 @@ def split_chunk(chunk: ChunkMessage, *, store: ObjectStore, tools: PdfTools, wor
                 document_id=chunk.document_id, unit=page_unit(number), started=page_started,
                 detail={"chunk": unit, "bytes": len(page_pdf), "key": key}))
     except tools.rejected as rejection:
+        # The document's rejection (unit ""): its pages in this chunk can never be produced.
         return Step(events=[trail.event(
             batch_id=chunk.batch_id, stage=Stage.SPLIT_SMALL, status=Status.REJECTED, document_id=chunk.document_id,
-            unit=unit, started=started, detail={"reason": rejection.reason.value, "detail": rejection.detail})])
+            started=started, detail={"reason": rejection.reason.value, "detail": rejection.detail, "chunk": unit})])
     finally:
         source.unlink(missing_ok=True)
     expected = list(range(chunk.first_page, chunk.last_page + 1))

@@ -24,7 +24,7 @@ from ..messages import (
     Status,
 )
 from ..shared.audit import AuditTrail
-from ..shared.work import Message, Step, parse_message, unit_of
+from ..shared.work import Message, Step, parse_message, reason_of, unit_of
 from .host import Stopped
 
 # What each dead-letter queue can hold (its source queue's messages; ingest also takes
@@ -35,7 +35,6 @@ ORIGIN_KINDS: dict[str, tuple[type, ...]] = {
     "small": (ChunkMessage,),
     "single_page": (PageMessage,),
 }
-MAX_REASON = 2000
 
 
 @dataclass(frozen=True)
@@ -63,10 +62,6 @@ def _steps(stages: Stages, message: Message) -> Iterable[Step]:
     return [stages.convert(message)]
 
 
-def reason_of(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"[:MAX_REASON]
-
-
 class Failsafe:
     def __init__(self, stages: Stages, *, trail: AuditTrail, emit: Callable[[Step], None],
                  quarantine: Callable[[QuarantineMessage], None]) -> None:
@@ -87,7 +82,8 @@ class Failsafe:
             batch_id=message.batch_id, stage=Stage.FAILSAFE,
             status=Status.QUARANTINED if outcome.quarantined else Status.SUCCEEDED,
             document_id=message.document_id, unit=unit_of(message),
-            detail={"origin": origin, "units": outcome.units, "quarantined": len(outcome.quarantined)})]))
+            detail={"origin": origin, "units": outcome.units, "quarantined": len(outcome.quarantined),
+                    **({"reason": outcome.quarantined[0].reason} if outcome.quarantined else {})})]))
         return outcome
 
     def give_up(self, origin: str, body: str, reason: str) -> Outcome:

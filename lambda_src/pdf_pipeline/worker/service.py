@@ -22,7 +22,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from ..classify.logic import classify_document
 from ..convert_page.logic import convert
-from ..messages import DocumentMessage, QuarantineMessage
+from ..messages import DocumentMessage, QuarantineMessage, Stage
 from ..settings import (
     AUDIT_QUEUE_URL,
     CHUNK_PAGES,
@@ -42,10 +42,10 @@ from ..shared.audit import AuditTrail
 from ..shared.pdf_tools import PdfTools
 from ..shared.queues import QueueSender
 from ..shared.store import S3Store
-from ..shared.work import Step
+from ..shared.work import Step, failed_event, subject_of
 from ..split_small.logic import split_chunk
 from .failsafe import ORIGIN_KINDS, Failsafe, Stages
-from .host import LoopSettings, Received, TaskProtection, logger, run
+from .host import LoopSettings, Received, Stopped, TaskProtection, logger, run
 from .large import split_large_document
 
 MODES = ("large", "failsafe")
@@ -103,6 +103,17 @@ def large_worker(settings: Settings, *, sqs: Any, s3: Any, tools: PdfTools, stop
 
     def handle(received: Received) -> None:
         document = DocumentMessage.from_json(received.body)
+        try:
+            split(document)
+        except Stopped:
+            raise
+        except Exception as error:
+            outputs.events(Step(events=[failed_event(trail, stage=Stage.SPLIT_LARGE, subject=subject_of(document),
+                                                     error=error, attempt=received.receive_count)]))
+            raise
+        metrics.flush_metrics()
+
+    def split(document: DocumentMessage) -> None:
         with logger.append_context_keys(batch_id=document.batch_id, document_id=document.document_id):
             pending: list[Step] = []
             steps = split_large_document(document, store=store, tools=tools, work_bucket=settings.text(WORK_BUCKET),
@@ -116,7 +127,6 @@ def large_worker(settings: Settings, *, sqs: Any, s3: Any, tools: PdfTools, stop
                     flush(pending)
             flush(pending)
             logger.info("document split", extra={"size_bytes": document.size_bytes})
-        metrics.flush_metrics()
 
     return Worker(queue_urls=[settings.text(LARGE_QUEUE_URL)], handle=handle)
 
