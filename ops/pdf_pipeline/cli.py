@@ -2,7 +2,7 @@
 
     python -m ops.pdf_pipeline start-batch --prefix invoices/2026/ [--prefix ...] [--bucket B]
     python -m ops.pdf_pipeline status <batchId>
-    python -m ops.pdf_pipeline report [name]
+    python -m ops.pdf_pipeline report [name] [--batch <batchId>]
     python -m ops.pdf_pipeline redrive [--limit N]
 
 Every command takes ``--stack`` (default PdfPipeline), ``--region`` and ``--profile``. The API
@@ -155,11 +155,10 @@ def table(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join([line(columns), line(["-" * width for width in widths]), *(line(values) for values in cells)])
 
 
-def report_rows(document: Any) -> list[dict[str, Any]]:
+def report_rows(document: Any) -> tuple[list[dict[str, Any]], bool]:
+    """The rows of a GET /reports/{name} answer, and whether the API cut them short."""
     if isinstance(document, dict) and isinstance(document.get("rows"), list):
-        return document["rows"]
-    if isinstance(document, list):
-        return document
+        return document["rows"], bool(document.get("truncated"))
     raise CommandError("the reports API answered a shape this command does not know (expected rows)")
 
 
@@ -180,22 +179,29 @@ def status(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> None:
     print(json.dumps(answer, indent=2, sort_keys=True), file=out)
 
 
-def known_reports() -> tuple[str, ...]:
-    from lambda_src.pdf_pipeline.db.queries import REPORTS
+def known_reports(*, per_batch: bool) -> tuple[str, ...]:
+    # The names live with the views' queries (db/queries.py, which needs pg8000 installed).
+    from lambda_src.pdf_pipeline.db.queries import PER_BATCH_REPORTS, REPORTS
 
-    return REPORTS
+    return PER_BATCH_REPORTS if per_batch else REPORTS
 
 
 def report(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> None:
-    names = [args.name] if args.name else list(known_reports())
+    """One report, or every report (with ``--batch``: every report kept per batch)."""
+    if args.batch is not None and not BATCH_ID.match(args.batch):
+        raise CommandError(f"{args.batch!r} is not a batch id (b-...)", 2)
+    names = [args.name] if args.name else list(known_reports(per_batch=args.batch is not None))
+    query = f"?{urllib.parse.urlencode({'batchId': args.batch})}" if args.batch else ""
     for index, name in enumerate(names):
         if not REPORT_NAME.match(name):
             raise CommandError(f"{name!r} is not a report name", 2)
-        rows = report_rows(pipeline.call("GET", f"/reports/{name}"))
+        rows, truncated = report_rows(pipeline.call("GET", f"/reports/{name}{query}"))
         if index:
             print(file=out)
         print(f"== {name}", file=out)
         print(table(rows), file=out)
+        if truncated:
+            print(f"(the first {len(rows)} rows only: pass --batch to narrow the report)", file=out)
 
 
 def redrive(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> None:
@@ -251,7 +257,8 @@ def parser() -> argparse.ArgumentParser:
     watch.add_argument("batch_id")
     watch.set_defaults(run=status)
     reports = commands.add_parser("report", parents=[common], help="print one report, or all")
-    reports.add_argument("name", nargs="?")
+    reports.add_argument("name", nargs="?", help="the report (default: all of them)")
+    reports.add_argument("--batch", help="only this batch's rows")
     reports.set_defaults(run=report)
     again = commands.add_parser("redrive", parents=[common], help="quarantined work back to the ingest queue")
     again.add_argument("--limit", type=_positive, help="move at most this many messages")

@@ -26,7 +26,11 @@ def api_answers(recorded):
     if recorded.path == f"/prod/batches/{BATCH}":
         return 200, STATUS
     if recorded.path == "/prod/reports/documents_processed":
-        return 200, {"name": "documents_processed", "rows": [{"batch_id": BATCH, "documents": 3, "pages": 14}]}
+        return 200, {"report": "documents_processed", "batchId": None, "truncated": False,
+                     "rows": [{"batch_id": BATCH, "documents": 3, "pages": 14}]}
+    if recorded.path == f"/prod/reports/pages_per_stage?batchId={BATCH}":
+        return 200, {"report": "pages_per_stage", "batchId": BATCH, "truncated": True,
+                     "rows": [{"batch_id": BATCH, "stage": "converted", "succeeded": 1000}]}
     if recorded.path == "/prod/reports/forbidden":
         return 403, {"message": "User is not authorized to access this resource with an explicit deny"}
     return 404, {"message": "Not Found"}
@@ -91,6 +95,11 @@ def test_a_report_is_printed_as_a_table(deployed):
         "-" * len(BATCH) + "  ---------  -----",
         f"{BATCH}          3     14",
     ]
+
+
+def test_a_report_can_be_narrowed_to_a_batch_and_says_when_it_was_cut_short(deployed):
+    status, out, _ = run("report", "pages_per_stage", "--batch", BATCH)
+    assert status == 0 and out.splitlines()[-1] == "(the first 1 rows only: pass --batch to narrow the report)"
 
 
 def test_an_api_refusal_is_one_line_and_exit_status_1(deployed):
