@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterator
 from unittest import mock
+from urllib.parse import parse_qs, urlsplit
 
 os.environ.update({
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SECURITY_TOKEN": "testing",
@@ -173,8 +174,10 @@ class Pump:
     world: World
     handlers: dict[str, Callable[[dict[str, Any], Any], Any]]
     batch_size: int = 10
+    remaining_ms: dict[str, int] = field(default_factory=dict)   # per role: the invocation's time
     invocations: dict[str, int] = field(default_factory=dict)
     failures: dict[str, int] = field(default_factory=dict)
+    delivered: list[tuple[str, str]] = field(default_factory=list)   # (role, body) of every delivery
 
     def _arn(self, role: str) -> str:
         return self.world.sqs.get_queue_attributes(QueueUrl=self.world.urls[role],
@@ -190,8 +193,9 @@ class Pump:
             return 0
         event = {"Records": [lambda_record(message, self._arn(role)) for message in messages]}
         self.invocations[role] = self.invocations.get(role, 0) + 1
+        self.delivered.extend((role, message["Body"]) for message in messages)
         try:
-            failed = set(failed_ids(self.handlers[role](event, context())))
+            failed = set(failed_ids(self.handlers[role](event, context(self.remaining_ms.get(role, 30_000)))))
         except Exception:  # noqa: BLE001 - a function error fails the whole batch, as in Lambda
             failed = {message["MessageId"] for message in messages}
         for message in messages:
@@ -213,6 +217,23 @@ class Pump:
             if not handled:
                 return total
         raise AssertionError(f"queues {roles} still not empty after {limit} rounds")
+
+
+class RecordingSqs:
+    """An SQS client that remembers the body of every message it receives (for a worker loop)."""
+
+    def __init__(self, sqs: Any, roles_by_url: dict[str, str]) -> None:
+        self._sqs, self._roles = sqs, roles_by_url
+        self.delivered: list[tuple[str, str]] = []
+
+    def receive_message(self, **request: Any) -> dict[str, Any]:
+        answer = self._sqs.receive_message(**request)
+        role = self._roles.get(request["QueueUrl"], request["QueueUrl"])
+        self.delivered.extend((role, message["Body"]) for message in answer.get("Messages", []))
+        return answer
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sqs, name)
 
 
 # --- SigV4 on the server side, for the local HTTP servers standing in for API Gateway -----------
@@ -302,6 +323,29 @@ def failing_calls(client: Any, operation: str, *, times: int, code: str = "SlowD
     client.meta.events.register_first(event, fail)
     try:
         yield injected
+    finally:
+        client.meta.events.unregister(event, fail)
+
+
+@contextlib.contextmanager
+def failing_requests(client: Any, operation: str, when: Callable[[dict[str, Any]], bool], *,
+                     code: str = "InternalError", status: int = 500) -> Iterator[list[dict[str, Any]]]:
+    """Every call of ``operation`` (``s3.PutObject``) through ``client`` whose parameters satisfy
+    ``when`` fails, for as long as the block runs (a fault that retrying does not cure)."""
+    from botocore.exceptions import ClientError
+
+    failed: list[dict[str, Any]] = []
+
+    def fail(params: dict[str, Any], **_: Any) -> None:
+        if when(params):
+            failed.append(dict(params))
+            raise ClientError({"Error": {"Code": code, "Message": "injected by the test"},
+                               "ResponseMetadata": {"HTTPStatusCode": status}}, operation.split(".")[-1])
+
+    event = f"before-parameter-build.{operation}"
+    client.meta.events.register_first(event, fail)
+    try:
+        yield failed
     finally:
         client.meta.events.unregister(event, fail)
 
@@ -445,3 +489,69 @@ def broken(kind: str) -> bytes:
 
 def page_labels(document: bytes) -> list[str]:
     return [page["label"] for page in _fake_pages(document)]
+
+
+# --- the REST API, in-process: API Gateway's IAM auth and proxy events ---------------------------
+
+def rest_event(method: str, resource: str, path: str, *, body: bytes = b"", path_parameters=None,
+               query: dict[str, list[str]] | None = None,
+               caller: str = "arn:aws:iam::123456789012:user/operator") -> dict[str, Any]:
+    """A REST API Lambda proxy event of a request authorized with IAM (SigV4)."""
+    return {"resource": resource, "path": path, "httpMethod": method, "headers": {"Content-Type": "application/json"},
+            "multiValueHeaders": {}, "pathParameters": path_parameters,
+            "queryStringParameters": None if query is None else {name: values[-1] for name, values in query.items()},
+            "multiValueQueryStringParameters": query,
+            "requestContext": {"resourcePath": resource, "httpMethod": method, "stage": "prod",
+                               "requestId": "req-" + os.urandom(4).hex(),
+                               "identity": {"userArn": caller, "caller": "AIDAEXAMPLE"}},
+            "body": body.decode() if body else None, "isBase64Encoded": False}
+
+
+def caller_credentials() -> Credentials:
+    """The keys boto3 finds (in moto: the fake ones mock_aws sets), to verify signatures with."""
+    frozen = boto3.Session().get_credentials().get_frozen_credentials()
+    return Credentials(frozen.access_key, frozen.secret_key, frozen.token)
+
+
+class Gateway:
+    """Routes a signed request like the stack's REST API: IAM auth (a bad signature is 403),
+    then the method's Lambda proxy integration, or ``integrations`` for the others (the
+    inference method's SageMaker integration). ``stage`` is the path prefix."""
+
+    def __init__(self, routes: dict[tuple[str, str], Callable[[dict[str, Any], Any], dict[str, Any]]],
+                 integrations: dict[tuple[str, str], Callable[[Recorded], tuple[int, Any]]] | None = None,
+                 *, stage: str = "/prod") -> None:
+        self.routes, self.integrations, self.stage = routes, integrations or {}, stage
+        self.url = ""   # set once the server listens
+
+    def __call__(self, recorded: Recorded) -> tuple[int, Any]:
+        if not signature_is_valid(recorded.method, f"{self.url}{recorded.path}", recorded.headers, recorded.body,
+                                  caller_credentials()):
+            return 403, {"message": "The request signature we calculated does not match the signature you provided."}
+        parts = urlsplit(recorded.path)
+        path = parts.path.removeprefix(self.stage)
+        for (method, resource), target in {**self.routes, **self.integrations}.items():
+            parameters = _match(resource, path)
+            if method != recorded.method or parameters is None:
+                continue
+            if (method, resource) in self.integrations:
+                return target(recorded)
+            query = parse_qs(parts.query) or None
+            answer = target(rest_event(method, resource, path, body=recorded.body, path_parameters=parameters,
+                                       query=query), context())
+            return answer["statusCode"], json.loads(answer["body"])
+        return 404, {"message": "Missing Authentication Token"}
+
+
+def _match(resource: str, path: str) -> dict[str, str] | None:
+    """Path parameters of ``path`` under a resource like ``/batches/{batchId}``, or None."""
+    wanted, given = resource.strip("/").split("/"), path.strip("/").split("/")
+    if len(wanted) != len(given):
+        return None
+    parameters = {}
+    for expected, actual in zip(wanted, given, strict=True):
+        if expected.startswith("{") and expected.endswith("}"):
+            parameters[expected[1:-1]] = actual
+        elif expected != actual:
+            return None
+    return parameters or {}
