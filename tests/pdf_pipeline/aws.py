@@ -7,6 +7,7 @@ The environment is set at import time, before any handler (and its boto3 clients
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import threading
@@ -555,3 +556,27 @@ def _match(resource: str, path: str) -> dict[str, str] | None:
         elif expected != actual:
             return None
     return parameters or {}
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    """The JSON objects among captured output lines (Powertools log records and EMF metrics)."""
+    found = []
+    for line in text.splitlines():
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            found.append(value)
+    return found
+
+
+@contextlib.contextmanager
+def captured_logs(logger: Any) -> Iterator[io.StringIO]:
+    """What a Powertools logger writes while the block runs (its handler's stream, swapped)."""
+    stream = io.StringIO()
+    previous = logger.registered_handler.setStream(stream)
+    try:
+        yield stream
+    finally:
+        logger.registered_handler.setStream(previous)

@@ -14,6 +14,7 @@ from tests.pdf_pipeline import aws  # first: it sets the environment the handler
 # isort: split
 from lambda_src.pdf_pipeline.invoke_model import handler as invoke_model
 from lambda_src.pdf_pipeline.messages import AuditEvent, Keys, Stage, Status
+from lambda_src.pdf_pipeline.shared import lambda_host
 from tests.pdf_pipeline.aws import IMAGES, LocalApi, Pump
 
 BATCH, DOCUMENT = "b-01JTESTBATCH0000000000000", "d-0123456789abcdef0123456789abcdef"
@@ -158,3 +159,18 @@ def test_a_real_s3_notification_of_a_new_image_reaches_the_model(world):
     with with_api(world, model()) as api:
         Pump(world, {"converted_image": invoke_model.handler}).drain()
     assert [json.loads(r.body)["key"] for r in api.requests] == [KEY]
+
+
+def test_the_failure_log_record_carries_the_batch_and_document(world):
+    with with_api(world, model(403)), aws.captured_logs(lambda_host.logger) as logs:
+        invoke(s3_event())
+    [failure] = [line for line in aws.json_lines(logs.getvalue())
+                 if line.get("message") == "message failed; SQS redelivers it"]
+    assert (failure["batch_id"], failure["document_id"], failure["level"]) == (BATCH, DOCUMENT, "ERROR")
+
+
+def test_failures_and_pages_are_counted_per_stage(world, capfd):
+    with with_api(world, model(403)):
+        invoke(s3_event(), s3_event(Keys.page_png(BATCH, DOCUMENT, 8)))
+    [emf] = [line for line in aws.json_lines(capfd.readouterr().out) if "_aws" in line]
+    assert (emf["stage"], emf["Failures"], emf["PagesProcessed"]) == ("inferred", [1.0], [1.0])

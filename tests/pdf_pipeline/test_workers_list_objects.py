@@ -11,6 +11,7 @@ from tests.pdf_pipeline import aws  # first: it sets the environment the handler
 from lambda_src.pdf_pipeline.list_objects import handler as list_objects
 from lambda_src.pdf_pipeline.messages import AuditEvent, DocumentMessage, ListRequest, Stage, document_id
 from lambda_src.pdf_pipeline.shared import aws as shared_aws
+from lambda_src.pdf_pipeline.shared import lambda_host
 from lambda_src.pdf_pipeline.start_batch.logic import BatchRequest, first_pages
 from tests.pdf_pipeline.aws import STAGING, Pump
 
@@ -118,3 +119,17 @@ def test_a_listing_request_that_is_not_the_contract_fails_alone(world):
     event["Records"][1]["attributes"]["MessageGroupId"] = "good"
     assert aws.failed_ids(list_objects.handler(event, aws.context())) == ["m-0"]
     assert world.depth("ingest") == 1
+
+
+def test_a_failing_listing_fails_its_message_group_and_logs_its_batch(world):
+    request = ListRequest(batch_id=BATCH, bucket=STAGING, prefix="in/").to_json()
+    other = ListRequest(batch_id=BATCH, bucket=STAGING, prefix="other/").to_json()
+    event = aws.sqs_event([request, request.replace('"in/"', '"in/x/"'), other])
+    for record, group in zip(event["Records"], ("g1", "g1", "g2"), strict=True):
+        record["attributes"]["MessageGroupId"] = group
+    with aws.failing_calls(shared_aws.client("s3"), "s3.ListObjectsV2", times=1, code="AccessDenied", status=403), \
+            aws.captured_logs(lambda_host.logger) as logs:
+        assert aws.failed_ids(list_objects.handler(event, aws.context())) == ["m-0", "m-1"]   # g1 keeps its order
+    [failure] = [line for line in aws.json_lines(logs.getvalue())
+                 if line.get("message") == "message failed; SQS redelivers it"]
+    assert failure["batch_id"] == BATCH and "document_id" not in failure   # a listing is about no document

@@ -9,6 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from ..messages import Stage
 from ..settings import INGEST_QUEUE_URL, Settings
 from ..shared.lambda_host import commit, count, logger, sqs_consumer, trail
 from ..shared.s3_events import objects_created
@@ -28,4 +29,4 @@ def ingest_record(record: SQSRecord, lambda_context: Any) -> None:
         logger.info("document ingested", extra={"batch_id": document.batch_id, "document_id": document.document_id})
 
 
-handler = sqs_consumer("listed", ingest_record)
+handler = sqs_consumer(ingest_record, stage=Stage.LISTED, function="auto_ingest")

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from ..messages import PageMessage, Stage, Status
 from ..settings import DPI, IMAGES_BUCKET, MAX_PIXELS, Settings
 from ..shared import aws
-from ..shared.lambda_host import commit, correlated, count, logger, report_failures, sqs_consumer, trail
+from ..shared.lambda_host import commit, count, logger, sqs_consumer, trail
 from ..shared.pdf_tools import pdf_tools
 from ..shared.work import subject_parser
 from .logic import convert
@@ -20,18 +20,17 @@ from .logic import convert
 def convert_record(record: SQSRecord, lambda_context: Any) -> None:
     page = PageMessage.from_json(record.body)
     settings = Settings.from_environ()
-    with correlated(page.batch_id, page.document_id):
-        step = convert(page, store=aws.store(), tools=pdf_tools(), images_bucket=settings.text(IMAGES_BUCKET),
-                       dpi=settings.integer(DPI), max_pixels=settings.integer(MAX_PIXELS), trail=trail("convert_page"))
-        commit(step, settings, {})
-        outcome = step.events[0]
-        if outcome.status is Status.REJECTED:
-            count("Rejected")
-            logger.warning("page rejected", extra={"page": page.page, "reason": outcome.detail["reason"]})
-        else:
-            count("PagesProcessed")
-            logger.info("page converted", extra={"page": page.page, "dpi": outcome.detail["dpi"]})
+    step = convert(page, store=aws.store(), tools=pdf_tools(), images_bucket=settings.text(IMAGES_BUCKET),
+                   dpi=settings.integer(DPI), max_pixels=settings.integer(MAX_PIXELS), trail=trail("convert_page"))
+    commit(step, settings, {})
+    outcome = step.events[0]
+    if outcome.status is Status.REJECTED:
+        count("Rejected")
+        logger.warning("page rejected", extra={"page": page.page, "reason": outcome.detail["reason"]})
+    else:
+        count("PagesProcessed")
+        logger.info("page converted", extra={"page": page.page, "dpi": outcome.detail["dpi"]})
 
 
-handler = sqs_consumer("converted", convert_record,
-                       on_failure=report_failures(Stage.CONVERTED, "convert_page", subject_parser(PageMessage)))
+handler = sqs_consumer(convert_record, stage=Stage.CONVERTED, function="convert_page",
+                       subject=subject_parser(PageMessage))

@@ -20,7 +20,7 @@ from ..settings import AUDIT_QUEUE_URL, AWS_REGION, INFERENCE_URL, Settings
 from ..shared import aws
 from ..shared.audit import page_unit
 from ..shared.clock import SYSTEM_CLOCK
-from ..shared.lambda_host import correlated, count, logger, report_failures, sqs_consumer, trail
+from ..shared.lambda_host import count, logger, sqs_consumer, trail
 from ..shared.s3_events import objects_created
 from ..shared.signed_http import signed_request
 from ..shared.work import Subject
@@ -56,12 +56,13 @@ def infer_record(record: SQSRecord, lambda_context: Any) -> None:
             count("IgnoredObjects")
             logger.warning("not a page image; nothing to infer", extra={"key": created.key[:300]})
             continue
-        with correlated(image.batch_id, image.document_id):
-            started = SYSTEM_CLOCK.monotonic()
-            answer = ask_model(image, post=post, deadline=deadline, clock=SYSTEM_CLOCK, rng=_rng)
-            events.append(inferred_event(trail("invoke_model"), image, answer, started=started))
-            count("PagesProcessed")
-            logger.info("page inferred", extra={"page": image.page})
+        # The log context is the message's first image (sqs_consumer's subject): one image per
+        # message is what S3 sends.
+        started = SYSTEM_CLOCK.monotonic()
+        answer = ask_model(image, post=post, deadline=deadline, clock=SYSTEM_CLOCK, rng=_rng)
+        events.append(inferred_event(trail("invoke_model"), image, answer, started=started))
+        count("PagesProcessed")
+        logger.info("page inferred", extra={"page": image.page})
     if events:
         aws.sender().send(settings.text(AUDIT_QUEUE_URL), [event.to_json() for event in events])
 
@@ -77,4 +78,4 @@ def _subject(body: str) -> Subject | None:
     return None
 
 
-handler = sqs_consumer("inferred", infer_record, on_failure=report_failures(Stage.INFERRED, "invoke_model", _subject))
+handler = sqs_consumer(infer_record, stage=Stage.INFERRED, function="invoke_model", subject=_subject)

@@ -13,29 +13,29 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from ..messages import ListRequest
+from ..messages import ListRequest, Stage
 from ..settings import AUDIT_QUEUE_URL, INGEST_QUEUE_URL, LIST_PAGE_SIZE, LIST_QUEUE_URL, Settings
 from ..shared import aws
-from ..shared.lambda_host import correlated, count, logger, sqs_consumer, trail
-from ..shared.work import Destination
+from ..shared.lambda_host import count, logger, sqs_consumer, trail
+from ..shared.work import Destination, subject_parser
 from .logic import list_message, list_page
 
 
 def list_one_page(record: SQSRecord, lambda_context: Any) -> None:
     request = ListRequest.from_json(record.body)
     settings = Settings.from_environ()
-    with correlated(request.batch_id):
-        step = list_page(request, store=aws.store(), page_size=settings.integer(LIST_PAGE_SIZE),
-                         trail=trail("list_objects"))
-        documents = [message.to_json() for destination, message in step.outputs if destination is Destination.INGEST]
-        following = [message for destination, message in step.outputs if destination is Destination.LIST]
-        sender = aws.sender()
-        sender.send(settings.text(INGEST_QUEUE_URL), documents)
-        sender.send(settings.text(AUDIT_QUEUE_URL), [event.to_json() for event in step.events])
-        sender.send(settings.text(LIST_QUEUE_URL), [list_message(next_request) for next_request in following])
-        count("DocumentsListed", len(documents))
-        logger.info("listing page done", extra={"prefix": request.prefix, "page": request.page_number,
-                                                "documents": len(documents), "more": bool(following)})
+    step = list_page(request, store=aws.store(), page_size=settings.integer(LIST_PAGE_SIZE),
+                     trail=trail("list_objects"))
+    documents = [message.to_json() for destination, message in step.outputs if destination is Destination.INGEST]
+    following = [message for destination, message in step.outputs if destination is Destination.LIST]
+    sender = aws.sender()
+    sender.send(settings.text(INGEST_QUEUE_URL), documents)
+    sender.send(settings.text(AUDIT_QUEUE_URL), [event.to_json() for event in step.events])
+    sender.send(settings.text(LIST_QUEUE_URL), [list_message(next_request) for next_request in following])
+    count("DocumentsListed", len(documents))
+    logger.info("listing page done", extra={"prefix": request.prefix, "page": request.page_number,
+                                            "documents": len(documents), "more": bool(following)})
 
 
-handler = sqs_consumer("listed", list_one_page, fifo=True)
+handler = sqs_consumer(list_one_page, stage=Stage.LISTED, function="list_objects", fifo=True,
+                       subject=subject_parser(ListRequest))

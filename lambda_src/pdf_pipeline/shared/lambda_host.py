@@ -34,7 +34,6 @@ metrics = Metrics()
 
 LambdaHandler = Callable[[dict[str, Any], Any], Any]
 RecordHandler = Callable[[SQSRecord, Any], None]
-FailureReporter = Callable[[SQSRecord, Exception], None]
 
 
 def count(name: str, value: int = 1) -> None:
@@ -64,25 +63,27 @@ def commit(step: Step, settings: Settings, queues: Mapping[Destination, str]) ->
         sender.send(settings.text(AUDIT_QUEUE_URL), [event.to_json() for event in step.events])
 
 
-def report_failures(stage: Stage, function: str, subject: Callable[[str], Subject | None]) -> FailureReporter:
-    """What reports a record's failed attempt as a ``failed`` audit event of ``stage``, when
-    ``subject(body)`` can say which document (and unit) it was about."""
-    def report(record: SQSRecord, error: Exception) -> None:
-        about = subject(record.body)
-        if about is None:
-            return
-        attempt = int(record.attributes.approximate_receive_count or 1)
-        event = failed_event(trail(function), stage=stage, subject=about, error=error, attempt=attempt)
+def _report_failure(record: SQSRecord, error: Exception, *, stage: Stage, function: str, about: Subject) -> None:
+    """A failed attempt as a ``failed`` audit event of ``stage`` (best effort: the record fails
+    and is redelivered whether or not the report gets out)."""
+    attempt = int(record.attributes.approximate_receive_count or 1)
+    event = failed_event(trail(function), stage=stage, subject=about, error=error, attempt=attempt)
+    try:
         aws.sender().send(Settings.from_environ().text(AUDIT_QUEUE_URL), [event.to_json()])
+    except Exception:
+        logger.warning("the failed attempt could not be reported", exc_info=True)
 
-    return report
 
-
-def sqs_consumer(stage: str, record_handler: RecordHandler, *, fifo: bool = False,
-                 on_failure: FailureReporter | None = None) -> LambdaHandler:
+def sqs_consumer(record_handler: RecordHandler, *, stage: Stage, function: str,
+                 subject: Callable[[str], Subject | None] | None = None, fifo: bool = False) -> LambdaHandler:
     """The Lambda handler of a queue consumer: ``record_handler(record, lambda_context)`` per
     record; what it raises fails that record alone (for a FIFO queue, that record and the rest
-    of its message group, which must keep their order)."""
+    of its message group, which must keep their order).
+
+    ``subject(body)`` says which batch, document and unit a message is about (None when it
+    cannot tell): every log record written while it is processed carries them, and a failed
+    attempt on a document is reported as a ``failed`` audit event of ``stage``.
+    """
     if fifo:
         processor: BatchProcessor = SqsFifoPartialProcessor(skip_group_on_error=True)
     else:
@@ -93,24 +94,24 @@ def sqs_consumer(stage: str, record_handler: RecordHandler, *, fifo: bool = Fals
 
     @tracer.capture_method
     def each(record: SQSRecord, lambda_context: Any = None) -> None:
-        try:
-            record_handler(record, lambda_context)
-        except Exception as error:
-            count("Failures")
-            logger.exception("message failed; SQS redelivers it", extra={"message_id": record.message_id})
-            if on_failure is not None:
-                try:
-                    on_failure(record, error)
-                except Exception:
-                    logger.warning("the failed attempt could not be reported", exc_info=True)
-            raise
+        about = subject(record.body) if subject else None
+        batch_id, document_id, _unit = about or (None, None, "")
+        with correlated(batch_id, document_id):
+            try:
+                record_handler(record, lambda_context)
+            except Exception as error:
+                count("Failures")
+                logger.exception("message failed; SQS redelivers it", extra={"message_id": record.message_id})
+                if about is not None and document_id is not None:
+                    _report_failure(record, error, stage=stage, function=function, about=about)
+                raise
 
     @logger.inject_lambda_context(clear_state=True)
     @tracer.capture_lambda_handler
     @metrics.log_metrics
     @functools.wraps(record_handler)
     def handler(event: dict[str, Any], context: Any) -> Any:
-        metrics.add_dimension(name="stage", value=stage)
+        metrics.add_dimension(name="stage", value=stage.value)
         return process_partial_response(event=event, record_handler=each, processor=processor, context=context)
 
     return handler

@@ -72,11 +72,12 @@ def unit_of(message: Message) -> str:
     return ""
 
 
-Subject = tuple[str, str, str]   # (batch_id, document_id, unit): what an audit event is about
+# (batch_id, document_id, unit): what a message is about (no document for a listing request)
+Subject = tuple[str, str | None, str]
 
 
-def subject_of(message: DocumentMessage | ChunkMessage | PageMessage) -> Subject:
-    return message.batch_id, message.document_id, unit_of(message)
+def subject_of(message: Message) -> Subject:
+    return message.batch_id, getattr(message, "document_id", None), unit_of(message)
 
 
 def subject_parser(*kinds: type) -> Callable[[str], Subject | None]:

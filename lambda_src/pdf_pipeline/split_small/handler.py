@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from ..messages import ChunkMessage, Stage, Status
 from ..settings import SINGLE_PAGE_QUEUE_URL, WORK_BUCKET, Settings
 from ..shared import aws
-from ..shared.lambda_host import commit, correlated, count, logger, report_failures, sqs_consumer, trail
+from ..shared.lambda_host import commit, count, logger, sqs_consumer, trail
 from ..shared.pdf_tools import pdf_tools
 from ..shared.work import Destination, subject_parser
 from .logic import split_chunk
@@ -24,17 +24,17 @@ QUEUES = {Destination.SINGLE_PAGE: SINGLE_PAGE_QUEUE_URL}
 def split_record(record: SQSRecord, lambda_context: Any) -> None:
     chunk = ChunkMessage.from_json(record.body)
     settings = Settings.from_environ()
-    with correlated(chunk.batch_id, chunk.document_id), tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory() as scratch:
         step = split_chunk(chunk, store=aws.store(), tools=pdf_tools(), work_bucket=settings.text(WORK_BUCKET),
                            trail=trail("split_small"), scratch=Path(scratch))
-        commit(step, settings, QUEUES)
-        if step.events and step.events[0].status is Status.REJECTED:
-            count("Rejected")
-            logger.warning("chunk rejected", extra={"reason": step.events[0].detail["reason"]})
-        else:
-            count("PagesProcessed", len(step.outputs))
-            logger.info("chunk split", extra={"pages": len(step.outputs), "first_page": chunk.first_page})
+    commit(step, settings, QUEUES)
+    if step.events and step.events[0].status is Status.REJECTED:
+        count("Rejected")
+        logger.warning("chunk rejected", extra={"reason": step.events[0].detail["reason"]})
+    else:
+        count("PagesProcessed", len(step.outputs))
+        logger.info("chunk split", extra={"pages": len(step.outputs), "first_page": chunk.first_page})
 
 
-handler = sqs_consumer("split_small", split_record,
-                       on_failure=report_failures(Stage.SPLIT_SMALL, "split_small", subject_parser(ChunkMessage)))
+handler = sqs_consumer(split_record, stage=Stage.SPLIT_SMALL, function="split_small",
+                       subject=subject_parser(ChunkMessage))
