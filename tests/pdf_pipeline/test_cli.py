@@ -11,6 +11,7 @@ from botocore.credentials import Credentials
 from tests.pdf_pipeline import aws  # first: it sets the environment the handlers read at import
 
 # isort: split
+from lambda_src.pdf_pipeline.db.queries import REPORTS
 from lambda_src.pdf_pipeline.messages import DocumentMessage, PageMessage, QuarantineMessage
 from ops.pdf_pipeline import cli
 from tests.pdf_pipeline.aws import LocalApi
@@ -31,6 +32,9 @@ def api_answers(recorded):
     if recorded.path == f"/prod/reports/pages_per_stage?batchId={BATCH}":
         return 200, {"report": "pages_per_stage", "batchId": BATCH, "truncated": True,
                      "rows": [{"batch_id": BATCH, "stage": "converted", "succeeded": 1000}]}
+    if recorded.path.startswith("/prod/reports/") and recorded.path != "/prod/reports/forbidden":
+        name = recorded.path.removeprefix("/prod/reports/").split("?")[0]
+        return 200, {"report": name, "batchId": None, "truncated": False, "rows": [{"name": name}]}
     if recorded.path == "/prod/reports/forbidden":
         return 403, {"message": "User is not authorized to access this resource with an explicit deny"}
     return 404, {"message": "Not Found"}
@@ -95,6 +99,12 @@ def test_a_report_is_printed_as_a_table(deployed):
         "-" * len(BATCH) + "  ---------  -----",
         f"{BATCH}          3     14",
     ]
+
+
+def test_report_without_a_name_prints_every_report(deployed):
+    status, out, _ = run("report")
+    assert status == 0 and [line for line in out.splitlines() if line.startswith("== ")] == [
+        f"== {name}" for name in REPORTS]
 
 
 def test_a_report_can_be_narrowed_to_a_batch_and_says_when_it_was_cut_short(deployed):
