@@ -16,6 +16,8 @@ from stacks.common.environment import deployment_environment
 from stacks.common.nag import apply_quality_gates
 from stacks.mars_weather.config import MarsWeatherConfig
 from stacks.mars_weather.stack import MarsWeatherStack
+from stacks.pdf_pipeline.config import PdfPipelineConfig
+from stacks.pdf_pipeline.stack import PdfPipelineStack
 from stacks.telepresence_robot.config import TelepresenceRobotConfig
 from stacks.telepresence_robot.config import stack_name as telepresence_robot_stack
 from stacks.telepresence_robot.stack import TelepresenceRobotStack
@@ -26,6 +28,7 @@ URL_SHORTENER = "UrlShortener"
 URL_SHORTENER_EDGE = "UrlShortenerEdgeMonitoring"
 ASK_AROUND_ME = "AskAroundMe"
 MARS_WEATHER = "MarsWeather"
+PDF_PIPELINE = "PdfPipeline"
 
 
 def suite_app(**props) -> cdk.App:
@@ -46,6 +49,7 @@ def build_suite(app: cdk.App, environ: Mapping[str, str] = os.environ) -> dict[s
     ask_around_me_config = AskAroundMeConfig.from_context(app.node)
     mars_config = MarsWeatherConfig.from_context(app.node)
     telepresence_config = TelepresenceRobotConfig.from_context(app.node)
+    pdf_config = PdfPipelineConfig.from_context(app.node)
     account_settings = ContextBlock.from_node(app.node, "apiGatewayAccount")
     manage_cloudwatch_role = account_settings.boolean("manageCloudWatchRole", True)
     account_settings.reject_unknown_keys()
@@ -61,6 +65,7 @@ def build_suite(app: cdk.App, environ: Mapping[str, str] = os.environ) -> dict[s
             env=cdk.Environment(account=env.account, region=EDGE_REGION), cross_region_references=True)
     stacks[ASK_AROUND_ME] = AskAroundMeStack(app, ASK_AROUND_ME, config=ask_around_me_config, env=env)
     stacks[MARS_WEATHER] = MarsWeatherStack(app, MARS_WEATHER, config=mars_config, env=env)
+    stacks[PDF_PIPELINE] = PdfPipelineStack(app, PDF_PIPELINE, config=pdf_config, env=env)
     for robot in telepresence_config.robots:  # one stack per robot: TelepresenceRobot-<robot>
         name = telepresence_robot_stack(robot)
         stacks[name] = TelepresenceRobotStack(app, name, config=telepresence_config, robot_name=robot, env=env)

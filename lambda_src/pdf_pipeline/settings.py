@@ -37,6 +37,7 @@ DB_HOST = "DB_HOST"
 DB_PORT = "DB_PORT"
 DB_NAME = "DB_NAME"
 DB_USER = "DB_USER"
+MASTER_SECRET_ARN = "MASTER_SECRET_ARN"    # migrate only: the RDS-managed master secret
 # Inference
 INFERENCE_URL = "INFERENCE_URL"            # the REST API method that fronts SageMaker InvokeEndpoint
 AWS_REGION = "AWS_REGION"                  # set by Lambda and ECS

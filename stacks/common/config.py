@@ -192,6 +192,12 @@ class ContextBlock:
     def email(self, name: str) -> str | None:
         return self.optional_string(name, pattern=_EMAIL, description="an email address")
 
+    def nested(self, name: str) -> "ContextBlock":
+        """The object under ``name`` as a block of its own, its keys named
+        ``<prefix>.<name>.<key>``; absent, it is empty and each of its keys takes its default.
+        Call its own :meth:`reject_unknown_keys` too."""
+        return ContextBlock(self.key(name), self._get(name, {}))
+
     def reject_unknown_keys(self) -> None:
         """Typos in cdk.json must not be silently ignored."""
         unknown = sorted(set(self._values) - self._read)

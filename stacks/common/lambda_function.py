@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import keyword
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -24,6 +26,22 @@ RUNTIME = lambda_.Runtime.PYTHON_3_14
 DEFAULT_TIMEOUT = cdk.Duration.seconds(10)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
+# What Lambda does with the execution role's permissions to give a function its network
+# interfaces in a VPC (the AWSLambdaVPCAccessExecutionRole actions without the log ones).
+NETWORK_INTERFACE_ACTIONS = (
+    "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
+)
+
+
+@dataclass(frozen=True)
+class VpcPlacement:
+    """Where a function's network interfaces go: subnets of a VPC, behind security groups."""
+    vpc: ec2.IVpc
+    subnets: ec2.SubnetSelection
+    security_groups: Sequence[ec2.ISecurityGroup]
+
+
 class PythonFunction(Construct):
     """A Python Lambda function built from ``lambda_src/<system>/<function>/``.
 
@@ -41,6 +59,10 @@ class PythonFunction(Construct):
     Functions of one system that share modules pass ``package_root`` (``lambda_src/<system>``):
     the whole system package is bundled, the handler is ``<system>.<function>.handler.handler``
     and modules import shared code relatively (``from ..shared import http``).
+
+    ``vpc_placement`` puts the function in a VPC; the permissions Lambda needs to manage its
+    network interfaces get a policy of their own (``network_policy``), which the function
+    waits for, so neither its creation nor the deletion of its interfaces lacks them.
     """
 
     def __init__(self, scope: Construct, id_: str, *, entry: Path, service_name: str,
@@ -50,7 +72,8 @@ class PythonFunction(Construct):
                  architecture: lambda_.Architecture = lambda_.Architecture.ARM_64,
                  log_level: str = "INFO",
                  reserved_concurrent_executions: int | None = None,
-                 package_root: Path | None = None, bundles_aws_sdk: bool = False) -> None:
+                 package_root: Path | None = None, bundles_aws_sdk: bool = False,
+                 vpc_placement: VpcPlacement | None = None) -> None:
         super().__init__(scope, id_)
         entry = _checked_entry(entry)
         if package_root is not None:
@@ -96,6 +119,9 @@ class PythonFunction(Construct):
             timeout=timeout,
             memory_size=memory_size,
             reserved_concurrent_executions=reserved_concurrent_executions,
+            vpc=vpc_placement.vpc if vpc_placement else None,
+            vpc_subnets=vpc_placement.subnets if vpc_placement else None,
+            security_groups=list(vpc_placement.security_groups) if vpc_placement else None,
         )
         # Active tracing is set on the resource rather than through ``tracing=``, because
         # the L2 prop adds the X-Ray statement to the role's default policy, where callers'
@@ -104,6 +130,16 @@ class PythonFunction(Construct):
         cfn_function.tracing_config = lambda_.CfnFunction.TracingConfigProperty(mode="Active")
         # The function must not start before it may write logs and traces.
         self.function.node.add_dependency(self.execution_policy)
+        self.network_policy: iam.Policy | None = None
+        if vpc_placement is not None:
+            self.network_policy = iam.Policy(self, "NetworkInterfacePolicy", roles=[self.role], statements=[
+                iam.PolicyStatement(sid="ManageOwnNetworkInterfaces", actions=list(NETWORK_INTERFACE_ACTIONS),
+                                    resources=["*"])])
+            acknowledge(self.network_policy, "AwsSolutions-IAM5[Resource::*]",
+                        "Lambda creates, describes and deletes the function's VPC network interfaces with "
+                        "these EC2 actions; their ids are not known in advance and the Describe actions "
+                        "support no resource-level permissions, so AWS documents them on Resource '*'.")
+            self.function.node.add_dependency(self.network_policy)
 
 
 def _checked_entry(entry: Path) -> Path:

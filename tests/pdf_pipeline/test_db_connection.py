@@ -200,8 +200,8 @@ def test_every_database_function_imports_as_lambda_bundles_it_with_its_anchors()
     script = ("import importlib, pathlib\n"
               "for name in ('write_audit', 'batch_status', 'reports', 'migrate'):\n"
               "    importlib.import_module(f'pdf_pipeline.{name}.handler')\n"
-              "from pdf_pipeline.db import connection, migrate\n"
-              "assert connection.TRUST_ANCHORS.is_file() and len(migrate.load_migrations()) >= 2\n"
+              "from pdf_pipeline.db import connection, migration_files\n"
+              "assert connection.TRUST_ANCHORS.is_file() and len(migration_files.load_migrations()) >= 2\n"
               "print('ok')\n")
     environment = {**os.environ, "PYTHONPATH": str(root), "AWS_REGION": "us-east-1",
                    "POWERTOOLS_METRICS_NAMESPACE": "PdfPipeline"}

@@ -11,8 +11,9 @@ import pytest
 
 pytest.register_assert_rewrite("tests.pdf_pipeline.postgres")  # imported here before pytest_plugins loads it
 
-from lambda_src.pdf_pipeline.db import connection, migrate  # noqa: E402
-from lambda_src.pdf_pipeline.db.migrate import MigrationError, apply_migrations, load_migrations  # noqa: E402
+from lambda_src.pdf_pipeline.db import connection, migrate, migration_files  # noqa: E402
+from lambda_src.pdf_pipeline.db.migrate import apply_migrations  # noqa: E402
+from lambda_src.pdf_pipeline.db.migration_files import MigrationError, load_migrations  # noqa: E402
 from tests.pdf_pipeline.postgres import APP_USER, MASTER_USER  # noqa: E402
 
 pytest_plugins = ["tests.pdf_pipeline.postgres"]  # the postgres, database and migrated fixtures
@@ -68,7 +69,7 @@ def test_a_database_ahead_of_the_package_is_refused(postgres, database):
 
 def test_a_failing_migration_is_rolled_back_and_not_recorded(postgres, database):
     migrations = load_migrations()
-    broken = migrate.Migration(len(migrations) + 1, f"{len(migrations) + 1:04d}_broken",
+    broken = migration_files.Migration(len(migrations) + 1, f"{len(migrations) + 1:04d}_broken",
                                "CREATE TABLE audit.half_done (x int);\nSELECT no_such_function();", "f" * 64)
     with contextlib.closing(postgres.connect_master(database)) as admin:
         with pytest.raises(MigrationError, match="_broken failed and was rolled back"):
@@ -94,13 +95,13 @@ def test_migration_files_with_a_gap_in_their_numbers_are_refused(tmp_path: Path)
 
 def test_the_fingerprint_changes_with_any_migration_and_only_then(tmp_path: Path):
     (tmp_path / "0001_first.sql").write_text("SELECT 1;")
-    before = migrate.fingerprint(tmp_path)
+    before = migration_files.fingerprint(tmp_path)
     (tmp_path / "notes.txt").write_text("not a migration")
-    unchanged = migrate.fingerprint(tmp_path)
+    unchanged = migration_files.fingerprint(tmp_path)
     (tmp_path / "0002_second.sql").write_text("SELECT 2;")
-    added = migrate.fingerprint(tmp_path)
+    added = migration_files.fingerprint(tmp_path)
     (tmp_path / "0001_first.sql").write_text("SELECT 10;")
-    assert len({before, added, migrate.fingerprint(tmp_path)}) == 3 and unchanged == before
+    assert len({before, added, migration_files.fingerprint(tmp_path)}) == 3 and unchanged == before
 
 
 def test_a_misnamed_migration_file_is_refused(tmp_path: Path):

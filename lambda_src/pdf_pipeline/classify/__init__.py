@@ -1,0 +1,1 @@
+"""The ingest queue consumer: classification by size and page count."""

@@ -1,0 +1,1 @@
+"""The single-page queue consumer: pages into PNG images."""

@@ -1,0 +1,1 @@
+"""The converted-image queue consumer: page images to the model."""

@@ -1,0 +1,1 @@
+"""The list queue consumer: one listing page per message."""

@@ -21,11 +21,10 @@ from botocore.config import Config
 
 from ..db.connection import bound_socket, connect, timeout_for
 from ..db.migrate import apply_migrations, schema_version
-from ..settings import DB_NAME, DB_USER, Settings
+from ..settings import DB_NAME, DB_USER, MASTER_SECRET_ARN, Settings
 from . import cloudformation, logic
 
 logger = Logger()
-MASTER_SECRET_ARN = "MASTER_SECRET_ARN"
 ANSWER_RESERVE_S = cloudformation.ANSWER_BUDGET_S + 5.0
 MAX_STATEMENT_S = 120.0
 _secrets = None

@@ -1,0 +1,1 @@
+"""The small queue consumer: chunks into one-page PDFs."""

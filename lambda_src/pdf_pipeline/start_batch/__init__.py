@@ -1,0 +1,1 @@
+"""POST /batches: starts a batch (start_batch.handler)."""

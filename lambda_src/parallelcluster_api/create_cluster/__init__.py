@@ -1,0 +1,1 @@
+"""ParallelCluster API: the create_cluster function."""

@@ -1,0 +1,1 @@
+"""ParallelCluster API: the delete_cluster_instances function."""

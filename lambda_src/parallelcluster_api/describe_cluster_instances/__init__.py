@@ -1,0 +1,1 @@
+"""ParallelCluster API: the describe_cluster_instances function."""

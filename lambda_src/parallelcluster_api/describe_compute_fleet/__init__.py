@@ -1,0 +1,1 @@
+"""ParallelCluster API: the describe_compute_fleet function."""

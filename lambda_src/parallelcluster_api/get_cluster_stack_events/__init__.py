@@ -1,0 +1,1 @@
+"""ParallelCluster API: the get_cluster_stack_events function."""

@@ -1,0 +1,1 @@
+"""ParallelCluster API: the get_operation function."""

@@ -1,0 +1,1 @@
+"""ParallelCluster API: the legacy_pcluster function."""

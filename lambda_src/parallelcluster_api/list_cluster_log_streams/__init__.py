@@ -1,0 +1,1 @@
+"""ParallelCluster API: the list_cluster_log_streams function."""

@@ -1,0 +1,1 @@
+"""ParallelCluster API: the list_clusters function."""

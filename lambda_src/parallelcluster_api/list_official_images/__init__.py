@@ -1,0 +1,1 @@
+"""ParallelCluster API: the list_official_images function."""

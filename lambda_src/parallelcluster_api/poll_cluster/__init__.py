@@ -1,0 +1,1 @@
+"""ParallelCluster API: the poll_cluster function."""

@@ -1,0 +1,1 @@
+"""ParallelCluster API: the record_outcome function."""

@@ -1,0 +1,1 @@
+"""ParallelCluster API: the submit_operation function."""

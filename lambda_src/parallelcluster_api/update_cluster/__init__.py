@@ -1,0 +1,1 @@
+"""ParallelCluster API: the update_cluster function."""

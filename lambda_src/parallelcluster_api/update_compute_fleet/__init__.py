@@ -1,0 +1,1 @@
+"""ParallelCluster API: the update_compute_fleet function."""
