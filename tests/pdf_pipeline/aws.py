@@ -375,121 +375,28 @@ class FlakyBatches:
         return getattr(self._sqs, name)
 
 
-# --- documents --------------------------------------------------------------------------------
-# Until pdf_pipeline.core is merged, the workers' tests run on a stand-in for it (FAKE_TOOLS)
-# whose "PDFs" are JSON page lists behind a %PDF header; the same helpers will build real
-# PDFs from the corpus once core is here.
+# --- documents: real PDFs from the corpus generator (tests/pdf_pipeline/corpus.py) -------------
 
-import dataclasses as _dataclasses  # noqa: E402
-from pathlib import Path as _Path  # noqa: E402
-
-from lambda_src.pdf_pipeline.messages import RejectReason, SizeClass  # noqa: E402
-from lambda_src.pdf_pipeline.shared.pdf_tools import PdfTools  # noqa: E402
-
-_FAKE_HEADER = b"%PDF-FAKE\n"
+from tests.pdf_pipeline import corpus  # noqa: E402
 
 
-class FakeRejected(Exception):
-    def __init__(self, reason: RejectReason, detail: str) -> None:
-        super().__init__(f"{reason.value}: {detail}")
-        self.reason, self.detail = reason, detail
+def pdf_of(pages: int, *, first_number: int = 1, size: tuple[float, float] = corpus.LETTER) -> bytes:
+    """A document of ``pages`` text pages; page i says ``Page 0000<first_number + i - 1>``."""
+    return corpus.build_pdf([corpus.PageSpec("text", size=size)] * pages, seed=pages, first_number=first_number)
 
 
-@_dataclasses.dataclass(frozen=True)
-class FakeChunk:
-    first_page: int
-    last_page: int
-    path: _Path
-
-
-@_dataclasses.dataclass(frozen=True)
-class FakeRendered:
-    png: bytes
-    width: int
-    height: int
-    dpi: float
-
-
-def _fake_pages(source: bytes | _Path) -> list[dict[str, Any]]:
-    data = source.read_bytes() if isinstance(source, _Path) else source
-    if not data:
-        raise FakeRejected(RejectReason.EMPTY, "zero bytes")
-    if not data.startswith(b"%PDF"):
-        raise FakeRejected(RejectReason.NOT_PDF, "no header")
-    try:
-        document = json.loads(data[len(_FAKE_HEADER):])
-    except ValueError:
-        raise FakeRejected(RejectReason.CORRUPT, "unreadable") from None
-    if document.get("encrypted"):
-        raise FakeRejected(RejectReason.ENCRYPTED, "needs a password")
-    if not document["pages"]:
-        raise FakeRejected(RejectReason.NO_PAGES, "no pages")
-    return document["pages"]
-
-
-def _fake_pdf(pages: list[dict[str, Any]]) -> bytes:
-    return _FAKE_HEADER + json.dumps({"pages": pages}).encode()
-
-
-def _fake_classify(size_bytes: int, page_count: int | None, *, large_bytes: int, large_pages: int) -> SizeClass:
-    if size_bytes > large_bytes or (page_count or 0) > large_pages:
-        return SizeClass.LARGE
-    return SizeClass.SINGLE_PAGE if page_count == 1 else SizeClass.SMALL
-
-
-def _fake_chunks(source: _Path, *, chunk_pages: int, out_dir: _Path):
-    pages = _fake_pages(source)
-    for first in range(0, len(pages), chunk_pages):
-        last = min(first + chunk_pages, len(pages))
-        path = out_dir / f"{first + 1:06d}-{last:06d}.pdf"
-        path.write_bytes(_fake_pdf(pages[first:last]))
-        yield FakeChunk(first + 1, last, path)
-
-
-def _fake_split_pages(source: bytes | _Path, *, first_page: int = 1):
-    for index, page in enumerate(_fake_pages(source)):
-        yield first_page + index, _fake_pdf([page])
-
-
-def _fake_render(source: bytes | _Path, *, dpi: int, max_pixels: int, page_index: int = 0) -> FakeRendered:
-    page = _fake_pages(source)[page_index]
-    if page.get("crash"):
-        raise RuntimeError("the renderer crashed on this page")
-    width_in, height_in = page.get("size", (8.5, 11))
-    used = dpi
-    while used >= 1 and round(width_in * used) * round(height_in * used) > max_pixels:
-        used -= 1
-    if used < 1:
-        raise FakeRejected(RejectReason.PAGE_TOO_LARGE, "does not fit at 1 DPI")
-    return FakeRendered(png=b"\x89PNG fake " + page["label"].encode(), width=round(width_in * used),
-                        height=round(height_in * used), dpi=float(used))
-
-
-FAKE_TOOLS = PdfTools(rejected=FakeRejected, count_pages=lambda source: len(_fake_pages(source)),
-                      classify=_fake_classify, needs_page_count=lambda size, *, large_bytes: size <= large_bytes,
-                      split_into_chunks=_fake_chunks, split_into_pages=_fake_split_pages, render_page=_fake_render)
-
-
-def pdf_of(pages: int, *, crash_on: tuple[int, ...] = (), size: tuple[float, float] | None = None) -> bytes:
-    """A document of ``pages`` pages (labelled p1, p2, ...); ``crash_on`` pages break the renderer."""
-    specs = []
-    for number in range(1, pages + 1):
-        spec: dict[str, Any] = {"label": f"p{number}"}
-        if number in crash_on:
-            spec["crash"] = True
-        if size:
-            spec["size"] = size
-        specs.append(spec)
-    return _fake_pdf(specs)
+BROKEN = {"empty": lambda: b"", "not_pdf": corpus.png_bytes, "encrypted": corpus.DOCUMENTS["encrypted"],
+          "corrupt": corpus.DOCUMENTS["truncated"], "no_pages": corpus.zero_page_pdf}
 
 
 def broken(kind: str) -> bytes:
-    return {"empty": b"", "not_pdf": b"\x89PNG\r\n\x1a\n renamed", "encrypted": _FAKE_HEADER + b'{"encrypted": true}',
-            "corrupt": _FAKE_HEADER + b"{trunc", "no_pages": _fake_pdf([])}[kind]
+    """A document the pipeline must reject for ``kind`` (a RejectReason value)."""
+    return BROKEN[kind]()
 
 
 def page_labels(document: bytes) -> list[str]:
-    return [page["label"] for page in _fake_pages(document)]
+    """The first line of each page's text: which page of the original it is."""
+    return [text.strip().splitlines()[0] for text in corpus.page_texts(document)]
 
 
 # --- the REST API, in-process: API Gateway's IAM auth and proxy events ---------------------------

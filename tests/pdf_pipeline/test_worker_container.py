@@ -30,9 +30,10 @@ from lambda_src.pdf_pipeline.messages import (
     Status,
 )
 from lambda_src.pdf_pipeline.settings import Settings
+from lambda_src.pdf_pipeline.shared.pdf_tools import pdf_tools
 from lambda_src.pdf_pipeline.worker import __main__ as entry
 from lambda_src.pdf_pipeline.worker.service import run_worker
-from tests.pdf_pipeline.aws import FAKE_TOOLS, IMAGES, STAGING, WORK, LocalApi
+from tests.pdf_pipeline.aws import IMAGES, STAGING, WORK, LocalApi
 
 ROOT = Path(__file__).resolve().parents[2]
 BATCH, DOCUMENT = "b-01JTESTBATCH00000000000000", "d-0123456789abcdef0123456789abcdef"
@@ -40,7 +41,7 @@ BATCH, DOCUMENT = "b-01JTESTBATCH00000000000000", "d-0123456789abcdef0123456789a
 
 @pytest.fixture
 def world(tmp_path):
-    with aws.moto_world(WORK_DIR=str(tmp_path / "work"), POLL_WAIT_SECONDS="0", HEARTBEAT_SECONDS="0.2",
+    with aws.moto_world(WORK_DIR=str(tmp_path / "work"), POLL_WAIT_SECONDS="0", HEARTBEAT_SECONDS="0.2", DPI="72",
                         VISIBILITY_TIMEOUT="2", FAILURE_DELAY_SECONDS="0") as world:
         (tmp_path / "work").mkdir()
         yield world
@@ -53,10 +54,10 @@ def large_document(world, pages: int, *, key: str = "in/big.pdf", **kwargs) -> D
                            size_bytes=len(body), size_class=SizeClass.LARGE, page_count=pages)
 
 
-def run(world, mode: str, *, tools=FAKE_TOOLS, stop: threading.Event | None = None, until_idle: bool = True):
+def run(world, mode: str, *, tools=None, stop: threading.Event | None = None, until_idle: bool = True):
     """The worker's loop in this thread until its queues are empty (or ``stop`` is set)."""
     stop = stop or threading.Event()
-    return run_worker(mode, Settings.from_environ(), sqs=world.sqs, s3=world.s3, tools=tools, stop=stop,
+    return run_worker(mode, Settings.from_environ(), sqs=world.sqs, s3=world.s3, tools=tools or pdf_tools(), stop=stop,
                       idle=stop.set if until_idle else (lambda: None))
 
 
@@ -71,14 +72,16 @@ def audit(world) -> list[AuditEvent]:
 
 
 def slowed(seconds: float, *, after_chunk=None):
-    """The stand-in PDF tools with chunks that take ``seconds`` each to cut."""
+    """The PDF tools with chunks that take ``seconds`` longer each to cut (a long document)."""
+    tools = pdf_tools()
+
     def split_into_chunks(source, **kwargs):
-        for chunk in FAKE_TOOLS.split_into_chunks(source, **kwargs):
+        for chunk in tools.split_into_chunks(source, **kwargs):
             time.sleep(seconds)
             yield chunk
             if after_chunk:
                 after_chunk(chunk)
-    return dataclasses.replace(FAKE_TOOLS, split_into_chunks=split_into_chunks)
+    return dataclasses.replace(tools, split_into_chunks=split_into_chunks)
 
 
 # --- large ------------------------------------------------------------------------------------
@@ -89,7 +92,7 @@ def test_a_large_document_is_split_into_chunks_of_chunk_pages_in_the_work_bucket
     assert world.keys(WORK) == [Keys.chunk(BATCH, DOCUMENT, first, last) for first, last in
                                 ((1, 10), (11, 20), (21, 25))]
     chunk = world.s3.get_object(Bucket=WORK, Key=Keys.chunk(BATCH, DOCUMENT, 21, 25))["Body"].read()
-    assert aws.page_labels(chunk) == ["p21", "p22", "p23", "p24", "p25"]
+    assert aws.page_labels(chunk) == [f"Page {number:05d}" for number in range(21, 26)]
 
 
 def test_each_chunk_goes_to_the_small_queue_and_the_audit_trail(world):
@@ -227,12 +230,15 @@ def test_a_dead_lettered_ingest_document_is_classified_first(world):
 
 
 def test_a_page_that_fails_in_the_failsafe_too_is_quarantined_alone_with_its_reason(world):
-    dead_letter(world, "large", large_document(world, 12, crash_on=(7,)))
-    run(world, "failsafe")
+    dead_letter(world, "large", large_document(world, 12))
+    image = Keys.page_png(BATCH, DOCUMENT, 7)
+    with aws.failing_requests(world.s3, "s3.PutObject", lambda params: params.get("Key") == image):
+        run(world, "failsafe")
     [quarantined] = [QuarantineMessage.from_json(m["Body"]) for m in world.receive_all("quarantine")]
     page = PageMessage.from_json(quarantined.original_body)
     assert (quarantined.document_id, quarantined.origin_queue, page.page) == (DOCUMENT, "large", 7)
-    assert quarantined.reason == "RuntimeError: the renderer crashed on this page"
+    assert quarantined.reason == ("ClientError: An error occurred (InternalError) when calling the PutObject "
+                                  "operation: injected by the test")
     assert len(world.keys(IMAGES)) == 11
     [event] = [e for e in audit(world) if e.stage is Stage.QUARANTINED]
     assert (event.unit, event.status, event.detail["reason"]) == ("page:000007", Status.QUARANTINED,
@@ -285,13 +291,19 @@ def test_the_package_runs_as_the_images_top_level_pdf_pipeline(tmp_path):
     assert result.returncode == 0 and "--mode {large,failsafe}" in result.stdout
 
 
-def test_the_image_installs_the_hash_lock_and_runs_the_worker_unprivileged():
+def dockerfile_instructions() -> dict[str, list[str]]:
+    """The Dockerfile's instructions by kind, continuation lines joined."""
     dockerfile = (ROOT / "containers" / "pdf_worker" / "Dockerfile").read_text()
-    instructions = [line.split(None, 1) for line in dockerfile.replace("\\\n", " ").splitlines()
-                    if line.strip() and not line.lstrip().startswith("#")]
-    by_kind = {}
-    for kind, rest in instructions:
-        by_kind.setdefault(kind, []).append(rest)
+    by_kind: dict[str, list[str]] = {}
+    for line in dockerfile.replace("\\\n", " ").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            kind, rest = line.split(None, 1)
+            by_kind.setdefault(kind, []).append(rest)
+    return by_kind
+
+
+def test_the_image_installs_the_hash_lock_and_runs_the_worker_unprivileged():
+    by_kind = dockerfile_instructions()
     assert by_kind["FROM"] == ["public.ecr.aws/docker/library/python:3.14-slim"]
     assert any("--require-hashes" in run and "--no-deps" in run for run in by_kind["RUN"])
     assert "lambda_src/pdf_pipeline /app/pdf_pipeline" in by_kind["COPY"]
@@ -299,12 +311,27 @@ def test_the_image_installs_the_hash_lock_and_runs_the_worker_unprivileged():
     assert json.loads(by_kind["ENTRYPOINT"][-1]) == ["python", "-m", "pdf_pipeline.worker"]
 
 
-def test_the_build_context_admits_only_what_the_image_copies():
+def test_a_manual_build_context_is_the_one_the_stack_stages():
+    from stacks.pdf_pipeline.containers import BUILD_CONTEXT_EXCLUDES
+
     lines = [line for line in (ROOT / ".dockerignore").read_text().splitlines()
              if line and not line.startswith("#")]
-    assert lines[0] == "*"
-    assert sorted(line for line in lines if line.startswith("!")) == [
-        "!containers/pdf_worker/requirements.txt", "!lambda_src/pdf_pipeline/"]
+    assert lines[:len(BUILD_CONTEXT_EXCLUDES)] == list(BUILD_CONTEXT_EXCLUDES)
+    assert not any(line.startswith("!") for line in lines[len(BUILD_CONTEXT_EXCLUDES):])   # only less after
+
+
+def test_task_storage_is_a_volume_the_unprivileged_user_owns():
+    instructions = dockerfile_instructions()
+    user = instructions["USER"][-1].split(":")[0]
+    assert json.loads(instructions["VOLUME"][-1]) == ["/scratch"]
+    assert any(f"chown {user}:{user} /scratch" in run for run in instructions["RUN"])
+    assert "TMPDIR=/scratch" in instructions["ENV"]
+
+
+def test_a_worker_missing_a_setting_refuses_to_start_naming_it(world):
+    del os.environ["LARGE_BYTES"]
+    with pytest.raises(RuntimeError, match="the failsafe worker needs environment variable.s. LARGE_BYTES"):
+        run(world, "failsafe")
 
 
 @pytest.mark.slow

@@ -9,8 +9,10 @@ from botocore.exceptions import ClientError
 from tests.pdf_pipeline import aws  # first: it sets the environment the handlers read at import
 
 # isort: split
+from lambda_src.pdf_pipeline.classify import handler as classify_handler
 from lambda_src.pdf_pipeline.classify.logic import classify_document, route_redriven
 from lambda_src.pdf_pipeline.messages import (
+    AuditEvent,
     ChunkMessage,
     DocumentMessage,
     PageMessage,
@@ -19,10 +21,12 @@ from lambda_src.pdf_pipeline.messages import (
     Stage,
     Status,
 )
+from lambda_src.pdf_pipeline.shared import aws as shared_aws
 from lambda_src.pdf_pipeline.shared.audit import AuditTrail
+from lambda_src.pdf_pipeline.shared.pdf_tools import pdf_tools
 from lambda_src.pdf_pipeline.shared.store import ObjectMissing, S3Store
 from lambda_src.pdf_pipeline.shared.work import Destination
-from tests.pdf_pipeline.aws import FAKE_TOOLS, STAGING
+from tests.pdf_pipeline.aws import STAGING
 
 BATCH, DOCUMENT = "b-01JTESTBATCH00000000000000", "d-0123456789abcdef0123456789abcdef"
 
@@ -40,7 +44,7 @@ def document(world, body: bytes, key: str = "in/doc.pdf") -> DocumentMessage:
 
 
 def classify(world, message: DocumentMessage, *, large_bytes: int = 10 * 1024 * 1024, large_pages: int = 10):
-    return classify_document(message, store=S3Store(world.s3), tools=FAKE_TOOLS, large_bytes=large_bytes,
+    return classify_document(message, store=S3Store(world.s3), tools=pdf_tools(), large_bytes=large_bytes,
                              large_pages=large_pages, trail=AuditTrail("lambda:classify"))
 
 
@@ -129,3 +133,32 @@ def test_a_document_deleted_since_listing_is_object_missing(world):
 def test_a_redriven_page_goes_back_to_the_single_page_queue():
     page = PageMessage(batch_id=BATCH, document_id=DOCUMENT, bucket=aws.WORK, key="pages/x.pdf", page=4)
     assert route_redriven(page).outputs == [(Destination.SINGLE_PAGE, page)]
+
+
+# --- the Lambda handler ---------------------------------------------------------------------
+
+def test_the_handler_routes_each_document_and_fails_only_the_bad_records(world):
+    good, flaky = document(world, aws.pdf_of(2), key="in/good.pdf"), document(world, aws.pdf_of(1), key="in/flaky.pdf")
+    event = aws.sqs_event([good.to_json(), '{"kind": "document", "v": 1}', flaky.to_json()])
+    with aws.failing_requests(shared_aws.client("s3"), "s3.HeadObject",
+                              lambda params: params.get("Key") == "in/flaky.pdf", code="SlowDown", status=503):
+        assert aws.failed_ids(classify_handler.handler(event, aws.context())) == ["m-1", "m-2"]
+    [chunk] = [ChunkMessage.from_json(m["Body"]) for m in world.receive_all("small")]
+    assert chunk.key == "in/good.pdf"
+
+
+def test_a_failed_attempt_is_recorded_as_a_failed_classified_event(world):
+    message = document(world, aws.pdf_of(1), key="in/flaky.pdf")
+    with aws.failing_calls(shared_aws.client("s3"), "s3.HeadObject", times=1):
+        classify_handler.handler(aws.sqs_event([message.to_json()]), aws.context())
+    [event] = [AuditEvent.from_json(m["Body"]) for m in world.receive_all("audit")]
+    assert (event.stage, event.status, event.document_id, event.detail["attempt"]) == (
+        Stage.CLASSIFIED, Status.FAILED, DOCUMENT, 1)
+    assert event.detail["reason"].startswith("ClientError: An error occurred (SlowDown)")
+
+
+def test_a_redriven_chunk_on_the_ingest_queue_goes_to_the_small_queue(world):
+    chunk = ChunkMessage(batch_id=BATCH, document_id=DOCUMENT, bucket=aws.WORK, key="chunks/x.pdf", first_page=1,
+                         last_page=10)
+    assert aws.failed_ids(classify_handler.handler(aws.sqs_event([chunk.to_json()]), aws.context())) == []
+    assert [ChunkMessage.from_json(m["Body"]) for m in world.receive_all("small")] == [chunk]

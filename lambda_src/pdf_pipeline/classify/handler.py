@@ -26,6 +26,7 @@ def classify_record(record: SQSRecord, lambda_context: Any) -> None:
     settings = Settings.from_environ()
     if not isinstance(message, DocumentMessage):
         commit(route_redriven(message), settings, QUEUES)
+        count("Redriven")
         logger.info("redriven message sent back to its stage", extra={"message": describe(message)})
         return
     step = classify_document(message, store=aws.store(), tools=pdf_tools(), large_bytes=settings.integer(LARGE_BYTES),

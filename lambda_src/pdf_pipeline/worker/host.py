@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from aws_lambda_powertools import Logger
 
-logger = Logger(service="pdf-pipeline-worker")
+logger = Logger()   # service name and level from POWERTOOLS_SERVICE_NAME / _LOG_LEVEL
 
 TASK_PROTECTION_PATH = "/task-protection/v1/state"
 MAX_PROTECTION_MINUTES = 2880   # the endpoint's limit (48 hours)

@@ -1,7 +1,8 @@
 """The two container services, wired: their queues, their message handlers, their settings.
 
 Environment (beyond settings.py's names, all optional with the defaults shown):
-WORK_DIR (``/work``, on the task's ephemeral storage), POLL_WAIT_SECONDS (20),
+WORK_DIR (the temporary directory, TMPDIR: the task storage /scratch in the image),
+POLL_WAIT_SECONDS (20),
 VISIBILITY_TIMEOUT (300), HEARTBEAT_SECONDS (60), FAILURE_DELAY_SECONDS (30),
 PROTECTION_MINUTES (60: scale-in protection, renewed at half-time while a message runs),
 FAILSAFE_MAX_RECEIVES (10: a dead-lettered message the failsafe itself has failed on that
@@ -67,6 +68,25 @@ def loop_settings(environ: dict[str, str]) -> LoopSettings:
                         failure_delay=_number(environ, "FAILURE_DELAY_SECONDS", 30))
 
 
+def work_directory(settings: Settings) -> Path:
+    return Path(settings.environ.get("WORK_DIR") or tempfile.gettempdir())
+
+
+# What each mode reads, checked when the worker starts: a missing variable stops the task at
+# once with its name, instead of failing (or quarantining) every message later.
+REQUIRED = {
+    "large": (LARGE_QUEUE_URL, SMALL_QUEUE_URL, WORK_BUCKET, CHUNK_PAGES, AUDIT_QUEUE_URL),
+    "failsafe": (DEAD_LETTER_QUEUE_URLS, QUARANTINE_QUEUE_URL, WORK_BUCKET, IMAGES_BUCKET, DPI, MAX_PIXELS,
+                 LARGE_BYTES, LARGE_PAGES, CHUNK_PAGES, AUDIT_QUEUE_URL),
+}
+
+
+def check_settings(mode: str, settings: Settings) -> None:
+    missing = [name for name in REQUIRED[mode] if not settings.environ.get(name)]
+    if missing:
+        raise RuntimeError(f"the {mode} worker needs environment variable(s) {', '.join(missing)}")
+
+
 @dataclass
 class Worker:
     queue_urls: list[str]
@@ -91,7 +111,7 @@ def large_worker(settings: Settings, *, sqs: Any, s3: Any, tools: PdfTools, stop
                  metrics: Metrics) -> Worker:
     store, trail = S3Store(s3), AuditTrail("fargate:large")
     outputs = _Outputs(QueueSender(sqs), settings, metrics)
-    work_dir = Path(settings.environ.get("WORK_DIR") or "/work")
+    work_dir = work_directory(settings)
 
     def flush(pending: list[Step]) -> None:
         chunks = [message.to_json() for step in pending for _, message in step.outputs]
@@ -136,7 +156,7 @@ def failsafe_worker(settings: Settings, *, sqs: Any, s3: Any, tools: PdfTools, s
     store, trail = S3Store(s3), AuditTrail("fargate:failsafe")
     sender = QueueSender(sqs)
     outputs = _Outputs(sender, settings, metrics)
-    work_dir = Path(settings.environ.get("WORK_DIR") or "/work")
+    work_dir = work_directory(settings)
     origins = {url: origin for origin, url in settings.mapping(DEAD_LETTER_QUEUE_URLS).items()}
     unknown = sorted(set(origins.values()) - set(ORIGIN_KINDS))
     if unknown:
@@ -189,6 +209,7 @@ BUILDERS = {"large": large_worker, "failsafe": failsafe_worker}
 
 def run_worker(mode: str, settings: Settings, *, sqs: Any, s3: Any, tools: PdfTools, stop: threading.Event,
                idle: Callable[[], None] = lambda: None) -> dict[str, int]:
+    check_settings(mode, settings)
     environ = dict(settings.environ)
     metrics = Metrics(namespace=environ.get("POWERTOOLS_METRICS_NAMESPACE") or "PdfPipeline",
                       service=f"worker-{mode}")
