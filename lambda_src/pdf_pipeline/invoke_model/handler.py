@@ -49,7 +49,10 @@ def infer_record(record: SQSRecord, lambda_context: Any) -> None:
         return signed_request("POST", url, credentials=_credentials(), region=region, timeout=timeout, body=body)
 
     events = []
-    for created in objects_created(record.body):
+    created_objects = objects_created(record.body)
+    if not created_objects:
+        count("IgnoredMessages")   # S3's test event, or events other than ObjectCreated
+    for created in created_objects:
         try:
             image = PageImage.from_key(created.bucket, created.key)
         except InvalidMessage:
