@@ -132,6 +132,18 @@ def test_a_worker_stopped_mid_document_returns_the_message_and_counts_no_chunk_t
     assert len(world.keys(WORK)) == 15
 
 
+def test_a_worker_stopped_during_the_download_returns_the_message_and_leaves_no_file(world):
+    body = b"%PDF-1.7\n" + os.urandom(12 * 1024 * 1024)   # parts of it arrive before the stop is seen
+    world.put(STAGING, "in/huge.pdf", body)
+    world.send("large", DocumentMessage(batch_id=BATCH, document_id=DOCUMENT, bucket=STAGING, key="in/huge.pdf",
+                                        version_id=None, size_bytes=len(body), size_class=SizeClass.LARGE).to_json())
+    stop = threading.Event()
+    world.s3.meta.events.register("before-call.s3.GetObject", lambda **_: stop.set())   # SIGTERM mid-download
+    assert run(world, "large", stop=stop, until_idle=False)["returned"] == 1
+    assert visible(world, "large") == 1 and world.keys(WORK) == []
+    assert list(Path(world.env["WORK_DIR"]).iterdir()) == []
+
+
 def test_a_long_document_keeps_its_message_invisible(world):
     world.send("large", large_document(world, 40).to_json())
     worker = threading.Thread(target=run, args=(world, "large"), kwargs={"tools": slowed(1.0)})
