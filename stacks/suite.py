@@ -16,6 +16,9 @@ from stacks.common.environment import deployment_environment
 from stacks.common.nag import apply_quality_gates
 from stacks.mars_weather.config import MarsWeatherConfig
 from stacks.mars_weather.stack import MarsWeatherStack
+from stacks.parallelcluster_api.config import ParallelClusterApiConfig
+from stacks.parallelcluster_api.outputs import STACK_NAME as PARALLELCLUSTER_API
+from stacks.parallelcluster_api.stack import ParallelClusterApiStack
 from stacks.pdf_pipeline.config import PdfPipelineConfig
 from stacks.pdf_pipeline.stack import PdfPipelineStack
 from stacks.telepresence_robot.config import TelepresenceRobotConfig
@@ -50,6 +53,7 @@ def build_suite(app: cdk.App, environ: Mapping[str, str] = os.environ) -> dict[s
     mars_config = MarsWeatherConfig.from_context(app.node)
     telepresence_config = TelepresenceRobotConfig.from_context(app.node)
     pdf_config = PdfPipelineConfig.from_context(app.node)
+    parallelcluster_config = ParallelClusterApiConfig.from_context(app.node)
     account_settings = ContextBlock.from_node(app.node, "apiGatewayAccount")
     manage_cloudwatch_role = account_settings.boolean("manageCloudWatchRole", True)
     account_settings.reject_unknown_keys()
@@ -66,6 +70,8 @@ def build_suite(app: cdk.App, environ: Mapping[str, str] = os.environ) -> dict[s
     stacks[ASK_AROUND_ME] = AskAroundMeStack(app, ASK_AROUND_ME, config=ask_around_me_config, env=env)
     stacks[MARS_WEATHER] = MarsWeatherStack(app, MARS_WEATHER, config=mars_config, env=env)
     stacks[PDF_PIPELINE] = PdfPipelineStack(app, PDF_PIPELINE, config=pdf_config, env=env)
+    stacks[PARALLELCLUSTER_API] = ParallelClusterApiStack(app, PARALLELCLUSTER_API, config=parallelcluster_config,
+                                                          env=env)
     for robot in telepresence_config.robots:  # one stack per robot: TelepresenceRobot-<robot>
         name = telepresence_robot_stack(robot)
         stacks[name] = TelepresenceRobotStack(app, name, config=telepresence_config, robot_name=robot, env=env)

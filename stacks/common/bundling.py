@@ -61,7 +61,7 @@ _MACHINES = {"arm64": "aarch64", "x86_64": "x86_64"}
 
 # Part of every hash, so a change to how assets are built (pip flags, layout, excludes)
 # rebuilds every function instead of silently reusing assets built the old way.
-_RECIPE_VERSION = "pip-target-locked/2"
+_RECIPE_VERSION = "pip-target-locked/3"
 
 DEPS_CACHE_ENV = "LAMBDA_DEPS_CACHE"
 _DEFAULT_DEPS_CACHE = Path(__file__).resolve().parents[2] / ".cache" / "lambda-deps"
@@ -165,13 +165,15 @@ def asset_hash(entry: Path, *, runtime: lambda_.Runtime, architecture: lambda_.A
     """sha256 over everything the bundled asset depends on, and nothing else.
 
     Inputs: the package directory's name (it is the import name and part of the handler
-    string), each source file's path relative to the package and its bytes (this includes
-    ``requirements.txt``), the runtime, the architecture and the bundling recipe version.
-    Byte code, caches and ``tests/`` are ignored, as they are left out of the asset.
-    ``requirements.txt`` is a hash lock, so its bytes stand for the exact dependencies.
+    string), each source file's path relative to the package and its bytes, the function's
+    lock (``requirements.txt``, which stands for the exact dependencies), the runtime, the
+    architecture and the bundling recipe version. Byte code, caches, ``tests/`` and the
+    requirements files are left out of the sources, as they are left out of the asset.
 
-    With ``package_root`` (a system package whose functions share modules), the files of the
-    whole package count, plus which function inside it this asset runs.
+    With ``package_root`` (a system package whose functions share modules), the bundle is the
+    whole package plus the function's locked dependencies, and the handler string alone says
+    which function runs. So functions of one package with equal locks get one hash: CDK
+    bundles, stores and uploads that asset once for all of them.
     """
     root = package_root or entry
     digest = hashlib.sha256()
@@ -181,14 +183,24 @@ def asset_hash(entry: Path, *, runtime: lambda_.Runtime, architecture: lambda_.A
         digest.update(f"{label}:{len(value)}:".encode())
         digest.update(value)
 
+    lock = entry / REQUIREMENTS_FILE
     field("recipe", _RECIPE_VERSION.encode())
     field("runtime", runtime.name.encode())
     field("architecture", architecture.name.encode())
     field("package", root.name.encode())
-    field("entry", entry.relative_to(root).as_posix().encode())
+    field("lock", lock.read_bytes() if lock.is_file() else b"")
+    field("sources", sources_digest(root).encode())
+    return digest.hexdigest()
+
+
+def sources_digest(root: Path) -> str:
+    """sha256 of the package's bundled files: paths and bytes, in a stable order."""
+    digest = hashlib.sha256()
     for path in source_files(root):
-        field("path", path.relative_to(root).as_posix().encode())
-        field("bytes", path.read_bytes())
+        if path.name in BUILD_INPUTS:
+            continue
+        for part in (path.relative_to(root).as_posix().encode(), path.read_bytes()):
+            digest.update(len(part).to_bytes(8, "big") + part)
     return digest.hexdigest()
 
 

@@ -63,6 +63,10 @@ class PythonFunction(Construct):
     ``vpc_placement`` puts the function in a VPC; the permissions Lambda needs to manage its
     network interfaces get a policy of their own (``network_policy``), which the function
     waits for, so neither its creation nor the deletion of its interfaces lacks them.
+
+    ``runtime`` is for functions tied to an older Python by a layer they need (a vendor's
+    layer built for one Python version); such a function fails cdk-nag's AwsSolutions-L1
+    until its stack acknowledges that finding with the reason.
     """
 
     def __init__(self, scope: Construct, id_: str, *, entry: Path, service_name: str,
@@ -70,6 +74,7 @@ class PythonFunction(Construct):
                  environment: Mapping[str, str] | None = None,
                  timeout: cdk.Duration = DEFAULT_TIMEOUT, memory_size: int = 256,
                  architecture: lambda_.Architecture = lambda_.Architecture.ARM_64,
+                 runtime: lambda_.Runtime = RUNTIME,
                  log_level: str = "INFO",
                  reserved_concurrent_executions: int | None = None,
                  package_root: Path | None = None, bundles_aws_sdk: bool = False,
@@ -104,13 +109,13 @@ class PythonFunction(Construct):
 
         self.function = lambda_.Function(
             self, "Function",
-            runtime=RUNTIME,
+            runtime=runtime,
             architecture=architecture,
             # Bundles hold the package under its directory name (see bundling.py).
             handler=f"{handler_module(entry, package_root)}.handler",
-            code=python_code(entry, runtime=RUNTIME, architecture=architecture, package_root=package_root,
+            code=python_code(entry, runtime=runtime, architecture=architecture, package_root=package_root,
                              bundles_aws_sdk=bundles_aws_sdk),
-            layers=[powertools_layer(self, runtime=RUNTIME, architecture=architecture)],
+            layers=[powertools_layer(self, runtime=runtime, architecture=architecture)],
             role=self.role,
             log_group=self.log_group,
             description=description,

@@ -376,11 +376,35 @@ def test_a_change_to_a_shared_module_changes_the_hash_of_every_function_using_it
     assert asset_hash(entry, runtime=RUNTIME, architecture=ARM_64, package_root=root) != before
 
 
-def test_two_functions_of_one_package_hash_differently(tmp_path):
+def test_functions_of_one_package_with_equal_locks_share_one_asset(tmp_path):
     root, entry = system_package(tmp_path)
     other = Path(shutil.copytree(entry, root / "other_fn"))
+    stack = cdk.Stack(cdk.App(context={"aws:cdk:bundling-stacks": []}), "SharedAsset")
+    for id_, function in (("One", entry), ("Two", other)):
+        PythonFunction(stack, id_, entry=function, package_root=root, service_name="sample",
+                       metrics_namespace="Tests", log_retention_days=7, description="shares its package")
+
+    functions = Template.from_stack(stack).find_resources("AWS::Lambda::Function")
+    assert len({json.dumps(f["Properties"]["Code"]) for f in functions.values()}) == 1
+    assert {f["Properties"]["Handler"] for f in functions.values()} == {
+        "system.sample_fn.handler.handler", "system.other_fn.handler.handler"}
+
+
+def test_functions_of_one_package_with_different_locks_hash_differently(tmp_path):
+    root, entry = system_package(tmp_path)
+    other = Path(shutil.copytree(entry, root / "other_fn"))
+    (other / "requirements.txt").write_text(f"msgpack==1.2.4 --hash=sha256:{'0' * 64}\n")
+
     assert (asset_hash(entry, runtime=RUNTIME, architecture=ARM_64, package_root=root)
             != asset_hash(other, runtime=RUNTIME, architecture=ARM_64, package_root=root))
+
+
+def test_an_edited_file_changes_the_hash_within_one_process(tmp_path):
+    root, entry = system_package(tmp_path)
+    before = asset_hash(entry, runtime=RUNTIME, architecture=ARM_64, package_root=root)
+    (root / "shared" / "http.py").write_text("def ok():\n    return 201\n")  # same size as before
+
+    assert asset_hash(entry, runtime=RUNTIME, architecture=ARM_64, package_root=root) != before
 
 
 def test_a_function_inside_a_system_package_is_bundled_with_its_shared_modules(tmp_path):

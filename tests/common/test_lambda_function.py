@@ -78,6 +78,30 @@ def test_x86_64_can_be_chosen_instead_of_arm64():
         "Architectures": ["x86_64"]})
 
 
+def test_an_older_python_runtime_can_be_chosen_and_its_powertools_layer_follows():
+    # For functions tied to a vendor layer built for one Python version (ParallelCluster's).
+    stack = cdk.Stack(cdk.App(context=NO_BUNDLING), "OlderRuntimeStack")
+    add_function(stack, runtime=lambda_.Runtime.PYTHON_3_12, architecture=lambda_.Architecture.X86_64)
+    template = Template.from_stack(stack)
+
+    template.has_resource_properties("AWS::Lambda::Function", {"Runtime": "python3.12"})
+    layer_paths = [p["Default"] for p in template.to_json()["Parameters"].values()
+                   if p["Default"].startswith("/aws/service/powertools/")]
+    assert layer_paths == [layer_parameter_name(runtime=lambda_.Runtime.PYTHON_3_12,
+                                                architecture=lambda_.Architecture.X86_64)]
+
+
+def test_the_runtime_is_part_of_the_asset_hash():
+    hashes = set()
+    for runtime in (RUNTIME, lambda_.Runtime.PYTHON_3_12):
+        stack = cdk.Stack(cdk.App(context=NO_BUNDLING), "HashStack")
+        add_function(stack, runtime=runtime)
+        code = Template.from_stack(stack).to_json()["Resources"]
+        (function,) = [r for r in code.values() if r["Type"] == "AWS::Lambda::Function"]
+        hashes.add(json.dumps(function["Properties"]["Code"], sort_keys=True))
+    assert len(hashes) == 2
+
+
 def test_every_invocation_is_traced_with_xray(sample):
     sample.template.has_resource_properties("AWS::Lambda::Function", {
         "TracingConfig": {"Mode": "Active"}})

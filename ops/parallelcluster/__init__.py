@@ -1,0 +1,1 @@
+"""Operator commands for the ParallelClusterApi stack (``python -m ops.parallelcluster --help``)."""
