@@ -1,0 +1,1 @@
+"""Operators' command-line tools for the suite's systems (``python -m ops.<system> ...``)."""

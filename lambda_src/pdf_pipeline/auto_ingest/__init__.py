@@ -1,1 +1,1 @@
-"""Placeholder for the auto_ingest function (its owner's package replaces it)."""
+"""The auto-ingest queue consumer: uploads under the prefix into the hour's batch."""

@@ -1,1 +1,1 @@
-"""Placeholder for the classify function (its owner's package replaces it)."""
+"""The ingest queue consumer: classification by size and page count."""

@@ -1,1 +1,1 @@
-"""Placeholder for the convert_page function (its owner's package replaces it)."""
+"""The single-page queue consumer: pages into PNG images."""

@@ -1,1 +1,1 @@
-"""Placeholder for the invoke_model function (its owner's package replaces it)."""
+"""The converted-image queue consumer: page images to the model."""

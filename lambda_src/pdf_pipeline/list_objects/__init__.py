@@ -1,1 +1,1 @@
-"""Placeholder for the list_objects function (its owner's package replaces it)."""
+"""The list queue consumer: one listing page per message."""

@@ -1,1 +1,1 @@
-"""Placeholder for the split_small function (its owner's package replaces it)."""
+"""The small queue consumer: chunks into one-page PDFs."""

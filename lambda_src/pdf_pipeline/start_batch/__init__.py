@@ -1,1 +1,1 @@
-"""Placeholder for the start_batch function (its owner's package replaces it)."""
+"""POST /batches: starts a batch (start_batch.handler)."""

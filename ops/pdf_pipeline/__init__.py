@@ -1,0 +1,1 @@
+"""``python -m ops.pdf_pipeline``: start batches, watch them, print reports, redrive quarantine."""
