@@ -39,7 +39,7 @@ DOCKERFILE = "containers/pdf_worker/Dockerfile"
 # The build context is the repository root, reduced to what the image needs (.dockerignore
 # syntax, applied by CDK when it stages the asset at synth; Docker builds from the staged copy
 # at deploy time, so it sees only these files too).
-BUILD_CONTEXT_EXCLUDES = ("*", "!lambda_src/pdf_pipeline", "!containers/pdf_worker",
+BUILD_CONTEXT_EXCLUDES = ("*", "!lambda_src/pdf_pipeline", "!lambda_src/suite_lib", "!containers/pdf_worker",
                           "**/__pycache__", "**/*.pyc", "**/tests")
 SCRATCH = "/scratch"  # task storage (ephemeralStorageGiB): documents are streamed here, never held in memory
 # What a stopped task gets between SIGTERM and SIGKILL to hand its message back (Fargate's maximum).
@@ -91,7 +91,10 @@ class PipelineContainers(Construct):
                                                            for origin, queue in dead_letters.items()),
                          "QUARANTINE_QUEUE_URL": queues.quarantine.queue.queue_url,
                          "WORK_BUCKET": work.bucket_name, "IMAGES_BUCKET": images.bucket_name,
-                         "DPI": str(config.dpi), "MAX_PIXELS": str(config.max_pixels), **audit})
+                         "DPI": str(config.dpi), "MAX_PIXELS": str(config.max_pixels),
+                         # It classifies what the ingest queue dead-lettered, and cuts large documents.
+                         "LARGE_BYTES": str(config.large_bytes), "LARGE_PAGES": str(config.large_pages),
+                         "CHUNK_PAGES": str(config.chunk_pages), **audit})
         failsafe_role = self.failsafe.task_definition.task_role
         derived = [work.arn_for_objects(f"{CHUNKS_PREFIX}*"), work.arn_for_objects(f"{PAGES_PREFIX}*")]
         allow(failsafe_role, SQS_CONSUME, [queue.queue_arn for queue in dead_letters.values()])
@@ -101,6 +104,14 @@ class PipelineContainers(Construct):
         allow(failsafe_role, S3_WRITE, [*derived, images.arn_for_objects(f"{IMAGES_PREFIX}*")],
               wildcards=DERIVED_OBJECTS)
         self.services = (self.large, self.failsafe)
+        # Each task protects itself from scale-in while it holds a message (through the ECS
+        # agent's endpoint, which calls ECS with the task role), and only itself.
+        own_tasks = cdk.Stack.of(self).format_arn(service="ecs", resource="task",
+                                                  resource_name=f"{self.cluster.cluster_name}/*")
+        for service in self.services:
+            role = service.task_definition.task_role
+            allow(role, ("ecs:UpdateTaskProtection", "ecs:GetTaskProtection"), [own_tasks],
+                  wildcards="the tasks of this cluster: a task's id is known only once it runs")
 
     def _service(self, id_: str, *, mode: str, sizing: FargateWorkerConfig, backlog_of: Sequence[SecureQueue],
                  environment: Mapping[str, str], dead_letters: bool = False) -> ecs.FargateService:

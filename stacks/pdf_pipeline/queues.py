@@ -15,7 +15,10 @@ from stacks.pdf_pipeline.config import PdfPipelineConfig
 # timeout; each queue's visibility timeout is six times it (SecureQueue). The large queue's
 # consumer is the Fargate worker, which extends a message's visibility while it works.
 CONSUMER_TIMEOUTS: Mapping[str, cdk.Duration] = {
-    "list": cdk.Duration.seconds(60),
+    # Six times this is the list queue's visibility timeout, which must stay below SQS FIFO's
+    # five-minute deduplication window: a page redelivered after a failure then still finds
+    # its next page's message deduplicated.
+    "list": cdk.Duration.seconds(30),
     "ingest": cdk.Duration.seconds(120),
     "large": cdk.Duration.minutes(5),
     "small": cdk.Duration.seconds(120),

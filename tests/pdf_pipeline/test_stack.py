@@ -15,6 +15,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Capture, Match, Template
 
 from lambda_src.pdf_pipeline.db.migration_files import fingerprint as migrations_fingerprint
+from lambda_src.pdf_pipeline.worker import service as worker_service
 from stacks.common.nag import apply_quality_gates
 from stacks.pdf_pipeline.api import START_BATCH_SCHEMA
 from stacks.pdf_pipeline.config import PdfPipelineConfig
@@ -231,13 +232,15 @@ def test_the_worker_image_is_built_at_deploy_time_from_the_repository_dockerfile
     assert image["source"]["platform"] == "linux/arm64"
 
 
-def test_the_image_build_context_holds_only_the_pipeline_package_and_the_container_folder(pipeline):
+def test_the_image_build_context_holds_only_the_packages_and_the_container_folder(pipeline):
     manifest = json.loads((pipeline.outdir / f"{PDF_PIPELINE}.assets.json").read_text())
     [image] = manifest["dockerImages"].values()
     context = pipeline.outdir / image["source"]["directory"]
     files = [path.relative_to(context).as_posix() for path in context.rglob("*") if path.is_file()]
-    assert "containers/pdf_worker/Dockerfile" in files and "lambda_src/pdf_pipeline/messages.py" in files
-    assert all(f.startswith(("lambda_src/pdf_pipeline/", "containers/pdf_worker/")) for f in files), files
+    assert {"containers/pdf_worker/Dockerfile", "lambda_src/pdf_pipeline/messages.py",
+            "lambda_src/suite_lib/strict_json.py"} <= set(files)
+    allowed = ("lambda_src/pdf_pipeline/", "lambda_src/suite_lib/", "containers/pdf_worker/")
+    assert all(f.startswith(allowed) or f == ".dockerignore" for f in files), files
     assert not [f for f in files if "__pycache__" in f or f.endswith(".pyc")]
 
 
@@ -584,3 +587,24 @@ def test_destroy_deletes_the_data_buckets_emptied_and_the_database_unprotected(s
                        for b in (stack.buckets.staging, stack.buckets.work, stack.buckets.images)}
     cluster = switched.json["Resources"][stack.get_logical_id(stack.database.cluster.node.default_child)]
     assert cluster["Properties"]["DeletionProtection"] is False and cluster["DeletionPolicy"] == "Delete"
+
+
+# --- what the container worker needs from its task ---------------------------------------------
+
+def test_the_failsafe_task_gets_every_variable_the_worker_checks_at_start(pipeline):
+    task = properties(pipeline, pipeline.stack.containers.failsafe.task_definition)
+    names = {variable["Name"] for variable in task["ContainerDefinitions"][0]["Environment"]}
+    assert set(worker_service.REQUIRED["failsafe"]) <= names
+    assert {"LARGE_BYTES", "LARGE_PAGES", "CHUNK_PAGES"} <= names
+
+
+def test_each_task_may_protect_only_tasks_of_its_own_cluster_from_scale_in(pipeline):
+    cluster = logical_id(pipeline, pipeline.stack.containers.cluster)
+    for service in pipeline.stack.containers.services:
+        resources_ = granted(pipeline, service.task_definition.task_role, "ecs:UpdateTaskProtection")
+        assert resources_ == [f"arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/<{cluster}>/*"]
+
+
+def test_the_list_queue_redelivers_within_fifo_deduplication(pipeline):
+    queue = properties(pipeline, pipeline.stack.queues.list.queue)
+    assert queue["FifoQueue"] is True and queue["VisibilityTimeout"] < 300

@@ -74,12 +74,13 @@ def test_a_base64_body_is_decoded(world):
 
 
 @pytest.mark.parametrize("raw, message", [
-    (None, "needs a JSON body"),
-    ("", "needs a JSON body"),
-    ("not json", "not valid JSON"),
+    (None, "request body is required"),
+    ("", "request body is required"),
+    ("not json", "must be valid JSON"),
     ("[\"a/\"]", "must be a JSON object"),
     ("\"a/\"", "must be a JSON object"),
-    ('{"prefixes": ["a/"], "prefixes": ["b/"]}', "duplicate JSON key"),
+    ('{"prefixes": ["a/"], "prefixes": ["b/"]}', "repeats the key 'prefixes'"),
+    ('{"prefixes": ["a/"], "n": NaN}', "NaN and Infinity are not JSON numbers"),
     ('{"prefixes": ["a/"], "extra": 1}', "unknown field"),
     ('{"prefixes": []}', "non-empty list"),
     ('{"prefixes": "a/"}', "non-empty list"),
@@ -87,12 +88,12 @@ def test_a_base64_body_is_decoded(world):
     ('{"prefixes": [7]}', "prefixes[0] must be a non-empty string"),
     ('{"prefixes": ["a/", "a/"]}', "must not repeat"),
     ('{"prefixes": ["a/", "a/b/"]}', "'a/b/' is inside prefix 'a/'"),
-    ('{"prefixes": ["\\ud800"]}', "lone surrogate"),
+    ('{"prefixes": ["\\ud800"]}', "unpaired UTF-16 surrogate"),
     ('{"prefixes": ["a\\u0000b"]}', "control character"),
     ('{"prefixes": ["a/"], "bucket": ""}', "bucket must be a non-empty string"),
     ('{"prefixes": ["a/"], "bucket": ["x"]}', "bucket must be a non-empty string"),
-    ('{"prefixes": [' + "1" * 5000 + ']}', "not valid JSON"),
-    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ('{"prefixes": [' + "1" * 5000 + ']}', "at most 40 characters"),
+    ("[" * 100_000 + "]" * 100_000, "nests deeper than 4 levels"),
 ])
 def test_bad_bodies_are_a_400_with_a_message(world, raw, message):
     event_body = raw

@@ -34,7 +34,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = Settings.from_environ()
     staging = settings.text(STAGING_BUCKET)
     try:
-        request = parse_request(decode_body(event.get("body"), is_base64=bool(event.get("isBase64Encoded"))),
+        request = parse_request(decode_body(event),
                                 staging_bucket=staging, allowed_buckets=settings.words(ALLOWED_SOURCE_BUCKETS))
     except BadRequest as error:
         count("RejectedRequests")

@@ -7,12 +7,11 @@ with a message for the caller (400), never an exception that becomes a 5xx.
 """
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
+
+from suite_lib import strict_json
 
 from ..list_objects.logic import list_message
 from ..messages import ListRequest, Stage, Status
@@ -20,6 +19,8 @@ from ..shared.audit import AuditTrail
 from ..shared.queues import Outgoing
 
 MAX_BODY_BYTES = 256 * 1024
+MAX_NESTING = 4                  # {"prefixes": [...]} nests 2 deep
+MAX_NUMBER_LENGTH = 40
 MAX_PREFIXES = 100
 MAX_PREFIX_BYTES = 1024          # S3's limit for a key, so for any prefix of one
 MAX_BUCKET_NAME = 63             # S3's limit; longer names are cut in error messages
@@ -36,37 +37,14 @@ class BatchRequest:
     prefixes: tuple[str, ...]
 
 
-def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [key for key, _ in pairs]
-    duplicated = sorted({key for key in keys if keys.count(key) > 1})
-    if duplicated:
-        raise BadRequest(f"duplicate JSON key(s): {', '.join(repr(key) for key in duplicated)}")
-    return dict(pairs)
-
-
-def decode_body(body: str | None, *, is_base64: bool = False) -> dict[str, Any]:
-    if body is None or body == "":
-        raise BadRequest("the request needs a JSON body: {\"prefixes\": [\"invoices/2026/\"]}")
-    if is_base64:
-        try:
-            raw = base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
-            raise BadRequest("the body is marked base64 but is not valid base64") from None
-    else:
-        raw = body.encode("utf-8", "surrogatepass")
-    if len(raw) > MAX_BODY_BYTES:
-        raise BadRequest(f"the body is {len(raw)} bytes; at most {MAX_BODY_BYTES} are accepted")
+def decode_body(event: dict[str, Any]) -> dict[str, Any]:
+    """The proxy event's body as a JSON object, read strictly (suite_lib.strict_json: size
+    before decoding, base64, repeated keys, NaN, nesting, long numbers, lone surrogates)."""
     try:
-        document = json.loads(raw.decode("utf-8"), object_pairs_hook=_reject_duplicate_keys)
-    except BadRequest:
-        raise
-    except RecursionError:
-        raise BadRequest("the body is nested too deeply") from None
-    except ValueError as error:  # JSONDecodeError, UnicodeDecodeError, over-long integers
-        raise BadRequest(f"the body is not valid JSON: {error}") from None
-    if not isinstance(document, dict):
-        raise BadRequest("the body must be a JSON object: {\"prefixes\": [...], \"bucket\"?: ...}")
-    return document
+        return strict_json.read_object(event, max_bytes=MAX_BODY_BYTES, max_nesting=MAX_NESTING,
+                                       max_number_length=MAX_NUMBER_LENGTH)
+    except strict_json.InvalidBody as error:
+        raise BadRequest(f"{error}; send {{\"prefixes\": [\"invoices/2026/\"], \"bucket\"?: ...}}") from None
 
 
 def _prefix(value: Any, index: int) -> str:
