@@ -32,7 +32,7 @@ LAMBDA_PYTHON = "3.14"
 # admits every wheel the bundler's pip (manylinux2014, manylinux_2_28) accepts.
 PLATFORMS = {"arm64": "aarch64-manylinux_2_28", "x86_64": "x86_64-manylinux_2_28"}
 _ARCHITECTURE = re.compile(r"^#\s*lambda-architecture:\s*(\S+)\s*$", re.MULTILINE)
-SEARCHED = ("lambda_src", "tests/common/fixtures")
+SEARCHED = ("lambda_src", "containers", "tests/common/fixtures")  # containers: the PDF worker image
 
 
 def lock_inputs(root: Path = ROOT) -> list[Path]:

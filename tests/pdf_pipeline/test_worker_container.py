@@ -344,12 +344,3 @@ def test_a_worker_missing_a_setting_refuses_to_start_naming_it(world):
     del os.environ["LARGE_BYTES"]
     with pytest.raises(RuntimeError, match="the failsafe worker needs environment variable.s. LARGE_BYTES"):
         run(world, "failsafe")
-
-
-@pytest.mark.slow
-def test_the_image_lock_is_what_its_requirements_compile_to(tmp_path):
-    from scripts.lock_lambda_deps import compile_lock
-
-    lock_input = ROOT / "containers" / "pdf_worker" / "requirements.in"
-    compile_lock(lock_input, tmp_path / "requirements.txt")
-    assert (tmp_path / "requirements.txt").read_text() == lock_input.with_name("requirements.txt").read_text()
