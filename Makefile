@@ -50,7 +50,7 @@ lock: $(PY_STAMP)
 	$(BIN)/python scripts/lock_lambda_deps.py
 
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 ## Every benchmark: synth wall time (suite vs an empty app), Ask Around Me radius search cost.
 bench: install
