@@ -25,8 +25,8 @@ from typing import Any, Callable, Mapping
 import jsonschema
 from botocore.exceptions import ClientError
 
-from tests.support.apigw_vtl import Rendered, RequestParams
-from tests.support.apigw_vtl import render as render_template
+from local.apigw.apigw_vtl import Rendered, RequestParams
+from local.apigw.apigw_vtl import render as render_template
 
 JSON = "application/json"
 

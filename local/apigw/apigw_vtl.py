@@ -1,4 +1,4 @@
-r"""Render API Gateway (REST API) mapping templates the way API Gateway does, for tests.
+r"""Render API Gateway (REST API) mapping templates the way API Gateway does.
 
 API Gateway runs mapping templates with Apache Velocity (Velocity 1.7 semantics) plus its
 own ``$input``, ``$util``, ``$context`` and ``$stageVariables`` variables. This module uses
@@ -1789,7 +1789,7 @@ def default_context(*, email: str | None = None, now: datetime | int | None = No
         "stage": "prod",
         "identity": {
             "sourceIp": "198.51.100.7",
-            "userAgent": "pytest-apigw-vtl",
+            "userAgent": "apigw-vtl",
             "accountId": None,
             "apiKey": None,
             "apiKeyId": None,
