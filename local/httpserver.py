@@ -36,8 +36,9 @@ class Request:
     """What a handler needs of a request: method, path, query, headers (case-insensitive), body."""
 
     def __init__(self, method: str, target: str, headers: Mapping[str, str], body: bytes,
-                 header_items: list[tuple[str, str]]) -> None:
+                 header_items: list[tuple[str, str]], client_ip: str = BIND_HOST) -> None:
         parts = urlsplit(target)
+        self.client_ip = client_ip
         self.method = method
         self.target = target
         self.path = parts.path or "/"
@@ -85,14 +86,14 @@ Handler = Callable[[Request], Response]
 def _request_handler(name: str, handle: Handler, max_body_bytes: int) -> type[BaseHTTPRequestHandler]:
     class RequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
-        server_version = "local"
-        sys_version = ""
+        def version_string(self) -> str:
+            return "local"
 
         def _serve(self) -> None:
             started = time.monotonic()
             try:
                 request = Request(self.command, self.path, dict(self.headers.items()), self._body(),
-                                  list(self.headers.items()))
+                                  list(self.headers.items()), self.client_address[0])
                 response = handle(request)
             except RequestRejected as rejected:
                 response = Response.json(rejected.status, {"message": rejected.message})

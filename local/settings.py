@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Mapping
 
@@ -22,7 +22,19 @@ ACCOUNT_ID = "123456789012"  # moto's default account
 URL_SHORTENER = "UrlShortener"
 ASK_AROUND_ME = "AskAroundMe"
 MARS_WEATHER = "MarsWeather"
-ROBOT_NAME = "robot1"  # the first robot of cdk.json's telepresenceRobot.robots
+
+
+def project_context() -> dict:
+    """The context of ``cdk.json`` (what ``cdk synth`` starts from)."""
+    return json.loads((ROOT / "cdk.json").read_text())["context"]
+
+
+def _first_robot() -> str:
+    robots = project_context().get("telepresenceRobot", {}).get("robots") or ["robot1"]
+    return str(robots[0])
+
+
+ROBOT_NAME = _first_robot()  # the robot local runs: the first of cdk.json's telepresenceRobot.robots
 TELEPRESENCE_ROBOT = f"TelepresenceRobot-{ROBOT_NAME}"
 
 # name -> (environment variable, default port)
@@ -82,7 +94,6 @@ class Settings:
     token_lifetime_seconds: int = 3600
     tiles_url: str = DEFAULT_TILES_URL
     tiles_attribution: str = DEFAULT_TILES_ATTRIBUTION
-    extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ, *, assembly: str | None = None) -> "Settings":

@@ -95,7 +95,9 @@ class RestApiEmulator:
                  api_keys: Iterable[str] = (), stage: str = "prod") -> None:
         self.template = template
         self.resources: dict[str, dict] = template["Resources"]
-        self.resolve = resolver or Resolver(physical_names or {})
+        api_ids = {logical_id: "local" for logical_id, resource in self.resources.items()
+                   if resource["Type"] == "AWS::ApiGateway::RestApi"}
+        self.resolve = (resolver or Resolver(physical_names or {})).with_names(api_ids)
         self.services = dict(services or {})
         self.functions = dict(functions or {})
         self.authorizer: Authorizer = authorizer or TestUsers()
