@@ -41,6 +41,12 @@ def _die_with_parent() -> None:
 class Child:
     name: str
     process: subprocess.Popen[bytes]
+    log_file: Path | None = None
+
+    def log_tail(self, lines: int = 20) -> str:
+        if self.log_file is None or not self.log_file.exists():
+            return ""
+        return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -66,7 +72,7 @@ def start(name: str, command: Sequence[str], *, env: dict[str, str] | None = Non
     finally:
         if output:
             output.close()
-    return Child(name, process)
+    return Child(name, process, log_file)
 
 
 def port_open(port: int, host: str = BIND_HOST) -> bool:
@@ -94,7 +100,7 @@ def wait_for_port(child: Child, port: int, timeout: float, *, cancel: threading.
             return
         if not child.alive():
             raise RuntimeError(f"{child.name} exited with status {child.process.returncode} before listening "
-                               f"on port {port}")
+                               f"on port {port}" + (f":\n{child.log_tail()}" if child.log_file else ""))
         if time.monotonic() > deadline:
             raise RuntimeError(f"{child.name} did not listen on port {port} within {timeout:.0f} s")
         time.sleep(0.05)

@@ -154,7 +154,9 @@ class Supervisor:
         while not self.stopping.wait(0.5):
             dead = next((child for child in self.children if not child.alive()), None)
             if dead is not None:
-                self.say(f"{dead.name} exited unexpectedly (status {dead.process.returncode}); stopping.")
+                tail = dead.log_tail()
+                self.say(f"{dead.name} exited unexpectedly (status {dead.process.returncode}); stopping."
+                         + (f"\n{tail}" if tail else ""))
                 return 1
         return 0
 

@@ -77,8 +77,8 @@ def content_security_policy(config: dict[str, Any], settings: Settings) -> str:
             "form-action 'self'; frame-ancestors 'none'")
 
 
-def web_handler(client: WebClient, settings: Settings) -> Callable[[Request], Response]:
-    dist = (WEB_ROOT / client.directory / "dist").resolve()
+def web_handler(client: WebClient, settings: Settings, *, web_root: Path = WEB_ROOT) -> Callable[[Request], Response]:
+    dist = (web_root / client.directory / "dist").resolve()
     config = client_config(client, settings)
     security = {"Content-Security-Policy": content_security_policy(config, settings),
                 "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
@@ -93,7 +93,7 @@ def web_handler(client: WebClient, settings: Settings) -> Callable[[Request], Re
         if tile:
             return Response(200, placeholder_tile(), {"Cache-Control": "max-age=86400"}, content_type="image/png")
         if not (dist / "index.html").exists():
-            return _placeholder(client, dist)
+            return _placeholder(client)
         path = _file_in(dist, request.path)
         if path is None:
             if Path(request.path).suffix:
@@ -116,10 +116,10 @@ def _file_in(dist: Path, url_path: str) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def _placeholder(client: WebClient, dist: Path) -> Response:
+def _placeholder(client: WebClient) -> Response:
     html = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(client.name)}: not built'
             f'</title></head><body><main><h1>The {escape(client.name)} web client is not built yet</h1>'
-            f"<p><code>{escape(str(dist.relative_to(ROOT)))}</code> does not exist: build the clients with "
+            f"<p><code>web/{escape(client.directory)}/dist</code> does not exist: build the clients with "
             f"<code>make web</code> (part of <code>make install</code>) and reload. Its configuration is at "
             f'<a href="/config.json">/config.json</a>.</p></main></body></html>')
     return Response(200, html, {"Cache-Control": "no-store"}, content_type="text/html; charset=utf-8")
