@@ -15,7 +15,7 @@ export AWS_CDK_NOTICES := false
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: install synth lint lock test bench deploy clean
+.PHONY: install synth lint lock test bench deploy clean local
 
 install: $(PY_STAMP) $(NODE_STAMP)
 
@@ -51,6 +51,12 @@ lock: $(PY_STAMP)
 
 test: install
 	$(BIN)/python -m pytest -n auto
+
+## Every API of the suite on loopback, no AWS account (docs/local.md); Ctrl-C stops it all.
+## Its synth output is its own assembly (.cache/local/cdk.out: the templates with the local web
+## origins), synthesized by `python -m local` when stale, so `make local` needs only the install.
+local: install
+	$(BIN)/python -m local
 
 ## Every benchmark: synth wall time (suite vs an empty app), Ask Around Me radius search cost.
 bench: install

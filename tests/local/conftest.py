@@ -21,9 +21,9 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
+from local.oidc.client import CodeFlow, http
 from local.processes import mosquitto_binary
 from local.settings import PORTS, ROOT
-from tests.local.oauth_client import CodeFlow, http
 
 STARTUP_SECONDS = 180.0  # the first start synthesizes the suite; a loaded 2-core machine is slow
 STOP_SECONDS = 60.0

@@ -9,9 +9,9 @@ import jwt
 import pytest
 
 from local.httpserver import LocalServer
+from local.oidc.client import CodeFlow, http
 from local.oidc.issuer import CODE_LIFETIME_SECONDS, Client, Issuer, Pool, seeded_users
 from local.oidc.server import issuer_handler
-from tests.local.oauth_client import CodeFlow, http
 
 POOL = "us-east-1_Test"
 CALLBACK = "http://localhost:8081/callback"

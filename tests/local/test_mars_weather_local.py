@@ -1,9 +1,9 @@
 """The Mars API under ``python -m local``: the real function against the fake NASA, behind the API key."""
 from __future__ import annotations
 
+from local.oidc.client import http
 from local.settings import MARS_API_KEY
 from tests.local.conftest import LocalRun
-from tests.local.oauth_client import http
 
 
 def test_the_display_data_is_composed_from_the_fake_feeds(local_suite: LocalRun):

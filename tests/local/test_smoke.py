@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from local.oidc.client import http
 from local.processes import port_free
 from tests.local.conftest import LocalRun, Subscriber, _require_mosquitto, choose_ports, start_local
-from tests.local.oauth_client import http
 
 HTTP_CHECKS = {  # port name -> (method, path, expected status): what each service answers unauthenticated
     "oidc": ("GET", "/", 200),

@@ -1,9 +1,9 @@
 """The robot's drive API under ``python -m local``: commands published to the local broker."""
 from __future__ import annotations
 
+from local.oidc.client import http
 from local.settings import ROBOT_NAME
 from tests.local.conftest import LocalRun, Subscriber, client_config, sign_in
-from tests.local.oauth_client import http
 
 
 def drive(run: LocalRun, token: str | None, command: dict):

@@ -8,8 +8,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from local.oidc.client import http
 from tests.local.conftest import LocalRun, client_config, sign_in
-from tests.local.oauth_client import http
 
 ORIGIN_PORT = "shortener_web"
 

@@ -1,7 +1,8 @@
-"""A test-side OAuth 2.0 client: the authorization code flow with PKCE over plain HTTP.
+"""An OAuth 2.0 client of the local issuer: the authorization code flow with PKCE over HTTP.
 
-Independent of the issuer's code: it speaks only the protocol (query parameters, the sign-in
-form's fields, the token endpoint's form), as a browser and oidc-client-ts would.
+It speaks only the protocol (query parameters, the sign-in form's fields, the token
+endpoint's form), as a browser and oidc-client-ts do, and shares no code with the issuer;
+``python -m local.token`` and the tests use it.
 """
 from __future__ import annotations
 
@@ -17,6 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 TIMEOUT_SECONDS = 15
+
+
+class SignInFailed(RuntimeError):
+    """A step of the flow did not answer what the protocol says it answers."""
 
 
 @dataclass
@@ -107,7 +112,8 @@ class CodeFlow:
     @staticmethod
     def sign_in_request(page: Answer) -> str:
         found = re.search(r'name="request" value="([^"]+)"', page.text)
-        assert found, f"no sign-in form in the page: {page.text[:300]}"
+        if not found:
+            raise SignInFailed(f"no sign-in form in the page ({page.status}): {page.text[:300]}")
         return found.group(1)
 
     def submit(self, page: Answer, email: str, password: str) -> Answer:
@@ -116,11 +122,16 @@ class CodeFlow:
 
     def code(self, email: str = "alice@example.com", password: str = "local-password") -> str:
         page = self.authorize()
-        assert page.status == 200, page.text[:300]
+        if page.status != 200:
+            raise SignInFailed(f"the authorization request was refused ({page.status}): "
+                               f"{page.header('location') or page.text[:300]}")
         signed_in = self.submit(page, email, password)
-        assert signed_in.status == 303, signed_in.text[:300]
+        if signed_in.status == 401:
+            raise SignInFailed(f"the issuer refused the credentials of {email}: incorrect email or password")
         query = signed_in.location_query()
-        assert query.get("state") == self.state
+        if signed_in.status != 303 or query.get("state") != self.state or "code" not in query:
+            raise SignInFailed(f"signing in did not redirect with a code ({signed_in.status}): "
+                               f"{signed_in.header('location') or signed_in.text[:300]}")
         return query["code"]
 
     def exchange(self, code: str, **overrides: str | None) -> Answer:
@@ -132,7 +143,8 @@ class CodeFlow:
 
     def tokens(self, email: str = "alice@example.com") -> dict[str, Any]:
         answer = self.exchange(self.code(email))
-        assert answer.status == 200, answer.text
+        if answer.status != 200:
+            raise SignInFailed(f"the token endpoint refused the code ({answer.status}): {answer.text}")
         return answer.json()
 
 
