@@ -18,6 +18,7 @@ import importlib
 import logging
 import os
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -72,6 +73,10 @@ class LambdaFunction:
     environment: dict[str, str]
     timeout_seconds: float
     memory_mb: int
+    # One invocation at a time, as in a Lambda execution environment: the handlers keep
+    # per-invocation state in module globals (Powertools' BatchProcessor, Logger keys), and the
+    # functions of a stack share modules here, so a stack's process runs one invocation at a time.
+    lock: threading.Lock = field(default_factory=threading.Lock)
     _entry: Callable[[Any, Any], Any] | None = None
 
     def load(self) -> None:
@@ -82,9 +87,13 @@ class LambdaFunction:
     def invoke(self, event: Any) -> Any:
         if self._entry is None:
             raise RuntimeError(f"{self.logical_id} is not loaded")
+        with self.lock:
+            return self._invoke(self._entry, event)
+
+    def _invoke(self, entry: Callable[[Any, Any], Any], event: Any) -> Any:
         context = LambdaContext(self.logical_id, self.memory_mb, self.timeout_seconds)
         try:
-            answer = self._entry(event, context)
+            answer = entry(event, context)
         except Exception as error:
             log.exception("%s failed (request %s)", self.logical_id, context.aws_request_id)
             raise FunctionFailed(f"{self.logical_id}: {error}") from error
@@ -101,6 +110,7 @@ def functions_of(template: Template, resolve: Resolver, *,
     """Every Python function of the stack, {logical id: function}, environment resolved and
     ``overrides`` applied (local observability settings); CDK's Node.js helpers are left out."""
     functions: dict[str, LambdaFunction] = {}
+    shared = threading.Lock()
     for logical_id, props in template.of_type("AWS::Lambda::Function").items():
         if not str(props.get("Runtime", "")).startswith("python"):
             continue
@@ -108,7 +118,8 @@ def functions_of(template: Template, resolve: Resolver, *,
         environment = {name: str(value) for name, value in resolve(variables).items()}
         environment.update(overrides or {})
         functions[logical_id] = LambdaFunction(logical_id, props["Handler"], environment,
-                                               float(props.get("Timeout", 3)), int(props.get("MemorySize", 128)))
+                                               float(props.get("Timeout", 3)), int(props.get("MemorySize", 128)),
+                                               lock=shared)
     return functions
 
 
