@@ -26,7 +26,7 @@ from local.provision import user_pool_names
 from local.settings import REGION, ROBOT_NAME, ROOT, Settings, WebClient
 
 WEB_ROOT = ROOT / "web"
-AUTH_SCOPE = "openid email profile"
+AUTH_SCOPE = "openid email"  # what the stacks' app clients allow (Cognito refuses any other scope)
 _TILE = re.compile(r"^/local-tiles/(\d{1,2})/(\d{1,7})/(\d{1,7})\.png$")
 
 
