@@ -18,8 +18,9 @@ import pytest
 from aws_cdk.assertions import Match
 
 from stacks.suite import ASK_AROUND_ME
+from tests.common.sites import hosted_site
 from tests.conftest import project_context, synth_suite
-from tests.support.templates import as_list, one, resources, role_policy_documents, role_statements
+from tests.support.templates import as_list, one, render, resources, role_policy_documents, role_statements
 
 CONTEXT = project_context()["askAroundMe"]
 PREFIX = CONTEXT["topicPrefix"]
@@ -621,10 +622,11 @@ def test_each_route_proxies_to_its_function_with_payload_format_two(template_jso
     assert routed == ROUTES
 
 
-def test_cors_allows_exactly_the_configured_origins(template_json):
+def test_cors_allows_exactly_the_web_client_and_the_configured_origins(template_json):
     _, api = one(template_json, "AWS::ApiGatewayV2::Api")
     cors = api["Properties"]["CorsConfiguration"]
-    assert cors["AllowOrigins"] == CONTEXT["allowedOrigins"]
+    assert [render(origin) for origin in cors["AllowOrigins"]] == [hosted_site(template_json).url,
+                                                                   *CONTEXT["allowedOrigins"]]
     assert "*" not in cors["AllowOrigins"]
     assert "authorization" in [h.lower() for h in cors["AllowHeaders"]]
 

@@ -71,6 +71,23 @@ class HostedSite:
         return deployment
 
 
+    @property
+    def deployment_function_id(self) -> str:
+        """CDK's provider function that copies the files (one per stack, deploy time only)."""
+        logical_id, attribute = self.deployment["ServiceToken"]["Fn::GetAtt"]
+        assert attribute == "Arn"
+        return logical_id
+
+    @property
+    def deployment_role_id(self) -> str:
+        return self.template["Resources"][self.deployment_function_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+
+    def deployment_policies(self) -> list[dict]:
+        """Every policy document of the provider's role."""
+        return [p["Properties"]["PolicyDocument"] for p in resources(self.template, "AWS::IAM::Policy").values()
+                if {"Ref": self.deployment_role_id} in p["Properties"]["Roles"]]
+
+
 def hosted_site(template: dict) -> HostedSite:
     found = [logical_id for logical_id, r in resources(template, "AWS::CloudFront::Distribution").items()
              if all("OriginAccessControlId" in o for o in r["Properties"]["DistributionConfig"]["Origins"])]

@@ -100,12 +100,11 @@ def test_write_role_may_only_update_and_delete_items_of_the_table(shortener_temp
 
 
 def test_no_iam_statement_grants_a_wildcard_action(shortener_template_json):
-    # CDK's deploy-time provider (the dashboard's deployment) holds CDK's own S3 grants:
-    # tests/url_shortener/test_site.py bounds them to its two buckets.
-    provider_roles = [shortener_template_json["Resources"][f]["Properties"]["Role"]["Fn::GetAtt"][0]
-                      for f in _deploy_time_functions(shortener_template_json)]
+    # CDK's provider that deploys the dashboard holds CDK's own S3 grants (s3:GetObject* ...):
+    # tests/common/test_static_site.py bounds them to the site's and the assets' buckets.
+    deployment_role = {"Ref": hosted_site(shortener_template_json).deployment_role_id}
     for policy in _of_type(shortener_template_json, "AWS::IAM::Policy"):
-        if any({"Ref": role} in policy["Properties"]["Roles"] for role in provider_roles):
+        if deployment_role in policy["Properties"]["Roles"]:
             continue
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
