@@ -29,7 +29,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_s3_deployment as s3_deployment
-from constructs import Construct, IValidation
+from constructs import Construct
 
 from stacks.common.config import log_retention
 from stacks.common.nag import acknowledge, acknowledge_wildcard_resources
@@ -228,17 +228,6 @@ class _Deferred:
         return self._produce()
 
 
-@jsii.implements(IValidation)
-class _MustBePublished:
-    def __init__(self, site: "StaticSite") -> None:
-        self._site = site
-
-    def validate(self) -> list[str]:
-        if self._site.deployment is None:
-            return ["StaticSite.publish() was never called: the site has no content, configuration or CSP"]
-        return []
-
-
 class StaticSite(Construct):
     """``web/<client>`` served from a private bucket through CloudFront.
 
@@ -259,7 +248,6 @@ class StaticSite(Construct):
         self._log_retention_days = log_retention_days
         self._csp: str | None = None
         self.deployment: s3_deployment.BucketDeployment | None = None
-        self.node.add_validation(_MustBePublished(self))
 
         self.log_bucket = access_log_bucket(self, "AccessLogs", retention_days=log_retention_days)
         self.bucket = s3.Bucket(
@@ -327,8 +315,10 @@ class StaticSite(Construct):
         self.url = f"https://{self.distribution.distribution_domain_name}"
 
     def _rendered_csp(self) -> str:
+        """The CSP, read when the template is rendered: a site never published fails synth here."""
         if self._csp is None:
-            raise RuntimeError(f"{self.node.path}: publish() must be called before synth")
+            raise RuntimeError(f"{self.node.path}: StaticSite.publish() was never called, so the site has no "
+                               "content, configuration or CSP")
         return self._csp
 
     def publish(self, *, runtime_config: Mapping[str, Any], connect_sources: Sequence[str],
