@@ -18,6 +18,7 @@ import pytest
 from aws_cdk.assertions import Match
 
 from stacks.suite import ASK_AROUND_ME
+from tests.ask_around_me.conftest import COGNITO_ONLY_KEYS, EXTERNAL_AUDIENCE, EXTERNAL_ISSUER
 from tests.common.sites import hosted_site
 from tests.conftest import project_context, synth_suite
 from tests.support.templates import as_list, one, render, resources, role_policy_documents, role_statements
@@ -861,17 +862,9 @@ def test_every_alarm_notifies_the_alarm_topic_on_alarm_and_recovery(template_jso
 
 # -- an external identity provider, and data removed with the stack ------------------------------
 
-EXTERNAL_ISSUER = "https://example.eu.auth0.com/"
-EXTERNAL_AUDIENCE = ["https://api.example.com"]
-COGNITO_ONLY_KEYS = ("callbackUrls", "logoutUrls", "requireMfa", "cognitoFeaturePlan", "cognitoDomainPrefix")
-
-
 @pytest.fixture(scope="module")
-def external_json():
-    block = {k: v for k, v in project_context()["askAroundMe"].items() if k not in COGNITO_ONLY_KEYS}
-    block.update(identityProvider="external", jwtIssuer=EXTERNAL_ISSUER, jwtAudience=EXTERNAL_AUDIENCE,
-                 dataRemovalPolicy="destroy")
-    return synth_suite(context={"askAroundMe": block}).template_json(ASK_AROUND_ME)
+def external_json(external_suite):
+    return external_suite.template_json(ASK_AROUND_ME)
 
 
 def test_an_external_identity_provider_replaces_the_user_pool(external_json):
