@@ -336,12 +336,18 @@ class StaticSite(Construct):
         self.deployment = s3_deployment.BucketDeployment(
             self, "Deployment", destination_bucket=self.bucket,
             sources=[
-                # The stack's config.json replaces any the build carries (a developer's local one).
-                s3_deployment.Source.asset(str(build), exclude=[RUNTIME_CONFIG_KEY]),
+                # The stack's config.json replaces any the build carries at its root (a developer's).
+                s3_deployment.Source.asset(str(build), exclude=[f"/{RUNTIME_CONFIG_KEY}"],
+                                           ignore_mode=cdk.IgnoreMode.GIT),
                 s3_deployment.Source.json_data(RUNTIME_CONFIG_KEY, dict(runtime_config)),
             ],
-            # Every deploy replaces the files and the edge caches are told at once.
+            # Every deploy replaces the files and the edge caches are told at once. Browsers
+            # revalidate every file (a 304 when unchanged), so none keeps an index.html naming
+            # files the new build pruned; CloudFront keeps them until the next invalidation.
             distribution=self.distribution, distribution_paths=["/*"],
+            cache_control=[s3_deployment.CacheControl.set_public(),
+                           s3_deployment.CacheControl.max_age(cdk.Duration.seconds(0)),
+                           s3_deployment.CacheControl.s_max_age(cdk.Duration.days(365))],
             # A log group of our own, with retention, which exists before the function first runs.
             log_group=logs.LogGroup(self, "DeploymentLogs", retention=log_retention(self._log_retention_days),
                                     removal_policy=cdk.RemovalPolicy.DESTROY),

@@ -124,6 +124,8 @@ def test_each_deploy_replaces_the_files_and_invalidates_the_edge_caches(site, su
     assert deployment["DistributionId"] == {"Ref": site.distribution_id}
     assert deployment["DistributionPaths"] == ["/*"]
     assert deployment["Prune"] is True
+    # Browsers revalidate every file; the edge keeps them until the next deploy invalidates them.
+    assert deployment["SystemMetadata"] == {"cache-control": "public, max-age=0, s-maxage=31536000"}
     build, config = (suite.outdir / f"asset.{key.removesuffix('.zip')}" for key in deployment["SourceObjectKeys"])
     assert (build / "index.html").is_file() and not (build / "config.json").exists()
     assert sorted(p.name for p in config.iterdir()) == ["config.json"]
@@ -268,6 +270,21 @@ def _site_app(env: cdk.Environment | None = None, *, publish: bool = True) -> cd
 @pytest.mark.parametrize("env", [None, PINNED], ids=["agnostic", "pinned"])
 def test_a_site_passes_cdk_nag_whether_or_not_its_environment_is_pinned(env):
     _site_app(env).synth()  # raises on any unacknowledged finding
+
+
+def test_the_stacks_config_json_replaces_one_the_build_carries(web_dirs):
+    dist = web_dirs / "web" / "robot" / "dist"
+    (dist / "assets").mkdir(parents=True)
+    for name, text in (("index.html", "<!doctype html>"), ("config.json", '{"apiUrl": "http://localhost"}'),
+                       ("assets/app.js", "export {};"), ("assets/config.json", "{}")):
+        (dist / name).write_text(text)
+    app = _site_app()
+    assembly = Path(app.synth().directory)
+    site = hosted_site(json.loads((assembly / "Hosting.template.json").read_text()))
+    build, config = (assembly / f"asset.{key.removesuffix('.zip')}" for key in site.deployment["SourceObjectKeys"])
+    assert sorted(str(p.relative_to(build)) for p in build.rglob("*") if p.is_file()) == [
+        "assets/app.js", "assets/config.json", "index.html"]  # only the root one is the runtime configuration
+    assert json.loads((config / "config.json").read_text()) == {"apiUrl": "https://api.example.com"}
 
 
 def test_a_site_that_is_never_published_fails_synth():
