@@ -21,7 +21,7 @@ _OIDC_PROVIDER_ARN = re.compile(
 # path naming {z}, {x} and {y} (in any order, with anything else such as {r} or an API key).
 _TILE_URL = re.compile(r"^https://(?P<subdomain>\{s\}\.)?(?P<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::\d{1,5})?)"
                        r"/(?=\S*\{z\})(?=\S*\{x\})(?=\S*\{y\})[^\s\"'<>]*$")
-# Shown as plain text under the map.
+# Shown on the map (Leaflet renders it as HTML): no markup, entities such as &copy; are fine.
 _ATTRIBUTION = re.compile(r"^[^<>\n\r]{1,300}$")
 DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 DEFAULT_TILE_ATTRIBUTION = "\u00a9 OpenStreetMap contributors"
