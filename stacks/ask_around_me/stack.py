@@ -17,6 +17,7 @@ from stacks.common.static_site import (
     ask_around_me_config,
     cognito_sign_in_sources,
     cors_origins,
+    execute_api_origin,
     regional_endpoint,
     sign_in_config,
 )
@@ -25,7 +26,7 @@ from stacks.common.users import WebUsers
 # The HTTP API's origin cannot be named in its web client's CSP: the API's CORS configuration
 # names the site's distribution, which names its headers policy, so the policy naming the API
 # would be a dependency cycle. The CSP allows API Gateway endpoints of the stack's region.
-REGIONAL_API_ENDPOINTS = f"https://*.execute-api.{cdk.Aws.REGION}.{cdk.Aws.URL_SUFFIX}"
+REGIONAL_API_ENDPOINTS = execute_api_origin("*")
 
 
 def issuer_origin(issuer_url: str) -> str:

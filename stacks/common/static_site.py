@@ -158,7 +158,8 @@ def regional_endpoint(service: str, *, scheme: str = "https") -> str:
 
 
 def execute_api_origin(api_id: str) -> str:
-    """The origin of an API Gateway endpoint (paths and stages are not part of an origin)."""
+    """The origin of an API Gateway endpoint (paths and stages are not part of an origin); ``"*"``
+    stands for every API of the region."""
     return f"https://{api_id}.execute-api.{cdk.Aws.REGION}.{cdk.Aws.URL_SUFFIX}"
 
 
