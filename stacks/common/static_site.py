@@ -17,6 +17,7 @@ builders below (``sign_in_config``, ``shortener_config``, ``ask_around_me_config
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -214,7 +215,11 @@ def client_build(client: str, title: str) -> tuple[Path, bool]:
         "the stack again.</p>\n</main>\n</body>\n</html>\n")
     if not page.is_file() or page.read_text() != html:
         page.parent.mkdir(parents=True, exist_ok=True)
-        page.write_text(html)
+        # Written beside the staged folder, then renamed into it: parallel synths (test workers)
+        # never stage half a page or a stray file.
+        partial = PLACEHOLDER_DIR / f".{client}-index.html.{os.getpid()}"
+        partial.write_text(html)
+        os.replace(partial, page)
     return page.parent, False
 
 
