@@ -198,10 +198,11 @@ def permissions_policy(used_features: Sequence[str]) -> str:
 
 # -- the client's files --------------------------------------------------------------------
 
-def client_build(client: str, title: str) -> tuple[Path, bool]:
+def client_build(client: str) -> tuple[Path, bool]:
     """``(directory, built)``: ``web/<client>/dist`` when it holds a build (``index.html``);
     otherwise a one-page stand-in under ``.cache/web-placeholder/<client>``, written only when
-    its content changes, so ``cdk synth`` works before ``make web`` has run."""
+    its content changes, so ``cdk synth`` works before ``make web`` has run. The page names the
+    client only, so every stack (each robot's) stages the same file."""
     dist = WEB_DIR / client / "dist"
     if (dist / "index.html").is_file():
         return dist, True
@@ -209,7 +210,7 @@ def client_build(client: str, title: str) -> tuple[Path, bool]:
     html = (
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        f"<title>{title}: not built</title>\n</head>\n<body>\n<main>\n<h1>{title}</h1>\n"
+        f"<title>web/{client}: not built</title>\n</head>\n<body>\n<main>\n<h1>This web client is not built</h1>\n"
         f"<p>This stack was deployed before its web client was built. Run <code>make web</code> "
         f"(part of <code>make install</code>), which builds <code>web/{client}/dist</code>, and deploy "
         "the stack again.</p>\n</main>\n</body>\n</html>\n")
@@ -334,7 +335,7 @@ class StaticSite(Construct):
         if self.deployment is not None:
             raise RuntimeError(f"{self.node.path}: publish() was already called")
         self._csp = content_security_policy(connect_sources=connect_sources, image_sources=image_sources)
-        build, built = client_build(self.client, self.title)
+        build, built = client_build(self.client)
         if not built:
             cdk.Annotations.of(self).add_warning_v2(
                 "suite:webClientNotBuilt",
