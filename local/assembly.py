@@ -50,6 +50,9 @@ def local_context(settings: Settings) -> dict[str, str]:
             "allowedOrigins": _unique([*settings.web_origins(client), *block.get("allowedOrigins", [])]),
             "callbackUrls": _unique([f"{origin}/callback", *block.get("callbackUrls", [])]),
             "logoutUrls": _unique([f"{origin}/", *block.get("logoutUrls", [])]),
+            # Locally the clients are served by local/web.py, not by the stacks' CloudFront sites
+            # (whose domain would otherwise be the APIs' primary CORS origin).
+            "webClient": False,
         }
         if key == "askAroundMe":
             values["identityProvider"] = "cognito"

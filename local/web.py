@@ -24,9 +24,9 @@ from local.cfn import Template
 from local.httpserver import Request, Response
 from local.provision import user_pool_names
 from local.settings import REGION, ROBOT_NAME, ROOT, Settings, WebClient
+from stacks.common import web_config
 
 WEB_ROOT = ROOT / "web"
-AUTH_SCOPE = "openid email"  # what the stacks' app clients allow (Cognito refuses any other scope)
 _TILE = re.compile(r"^/local-tiles/(\d{1,2})/(\d{1,7})/(\d{1,7})\.png$")
 
 
@@ -34,23 +34,21 @@ def client_config(client: WebClient, settings: Settings) -> dict[str, Any]:
     """The client's ``config.json``: the issuer and app client of its stack's pool, its services."""
     template = Template.load(settings.assembly, client.stack)
     pool = next(iter(user_pool_names(template, settings.issuer_base).values()))
-    origin = settings.web_origin(client)
-    config: dict[str, Any] = {"auth": {"authority": pool.issuer, "clientId": next(iter(pool.client_ids.values())),
-                                       "redirectUri": f"{origin}/callback", "postLogoutRedirectUri": f"{origin}/",
-                                       "scope": AUTH_SCOPE, "idTokenForApi": True}}
+    auth = web_config.sign_in_config(authority=pool.issuer, client_id=next(iter(pool.client_ids.values())),
+                                     site_url=settings.web_origin(client))
     broker = f"ws://localhost:{settings.ports['mqtt_ws']}/mqtt"
     if client.name == "shortener":
-        config.update(apiUrl=settings.url("shortener_api", "/"), shortLinkBase=settings.url("shortener_api"))
-    elif client.name == "askaroundme":
-        config.update(apiUrl=settings.url("askaroundme_api"), region=REGION, identityPoolId=None,
-                      realtime={"mode": "local", "url": broker},
-                      tiles={"url": settings.tiles_url, "attribution": settings.tiles_attribution})
-    elif client.name == "robot":
-        config.update(apiUrl=settings.url("robot_api", "/publish"), region=REGION, identityPoolId=None,
-                      signalingChannelArn=None,
-                      telemetry={"mode": "local", "url": broker, "topic": f"{ROBOT_NAME}/telemetry",
-                                 "intervalSeconds": _telemetry_interval(settings)})
-    return config
+        return web_config.shortener_config(auth=auth, api_url=settings.url("shortener_api", "/"),
+                                           short_link_base=settings.url("shortener_api"))
+    if client.name == "askaroundme":
+        return web_config.ask_around_me_config(
+            auth=auth, api_url=settings.url("askaroundme_api"), region=REGION, identity_pool_id=None,
+            realtime_mode="local", realtime_url=broker, tiles_url=settings.tiles_url,
+            tiles_attribution=settings.tiles_attribution)
+    return web_config.robot_config(
+        auth=auth, api_url=settings.url("robot_api", "/publish"), region=REGION, identity_pool_id=None,
+        signaling_channel_arn=None, telemetry_mode="local", telemetry_url=broker,
+        telemetry_topic=f"{ROBOT_NAME}/telemetry", telemetry_interval_seconds=_telemetry_interval(settings))
 
 
 def _telemetry_interval(settings: Settings) -> int:

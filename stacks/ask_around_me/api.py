@@ -47,8 +47,11 @@ class JwtIssuer:
 
 
 class AskAroundMeApi(Construct):
+    """The HTTP API; CORS answers ``allowed_origins`` (the configured ones, with the stack's own
+    web client first: ``stacks.common.static_site.cors_origins``)."""
+
     def __init__(self, scope: Construct, id_: str, *, config: AskAroundMeConfig, issuer: JwtIssuer,
-                 tables: AskAroundMeTables, queues: QuestionQueues) -> None:
+                 tables: AskAroundMeTables, queues: QuestionQueues, allowed_origins: tuple[str, ...]) -> None:
         super().__init__(scope, id_)
         retention = config.observability.log_retention_days
         questions, answers = tables.questions, tables.answers
@@ -58,7 +61,7 @@ class AskAroundMeApi(Construct):
             create_default_stage=False,
             default_authorizer=authorizers.HttpJwtAuthorizer("Jwt", issuer.url, jwt_audience=list(issuer.audience)),
             cors_preflight=apigwv2.CorsPreflightOptions(
-                allow_origins=list(config.allowed_origins),
+                allow_origins=list(allowed_origins),
                 allow_methods=[apigwv2.CorsHttpMethod.GET, apigwv2.CorsHttpMethod.POST,
                                apigwv2.CorsHttpMethod.DELETE, apigwv2.CorsHttpMethod.OPTIONS],
                 allow_headers=["authorization", "content-type"],

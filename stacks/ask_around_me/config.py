@@ -17,6 +17,14 @@ _AUDIENCE = re.compile(r"^\S{1,256}$")
 # and a trailing slash if it was registered with one. Global: no region in the ARN.
 _OIDC_PROVIDER_ARN = re.compile(
     r"^arn:aws(?:-[a-z]+)*:iam::\d{12}:oidc-provider/(?P<url>[A-Za-z0-9.-]+(?:/[^\s?#]*)?)$")
+# A Leaflet-style tile URL template on https: an optional {s} subdomain label, a host, and a
+# path naming {z}, {x} and {y} (in any order, with anything else such as {r} or an API key).
+_TILE_URL = re.compile(r"^https://(?P<subdomain>\{s\}\.)?(?P<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::\d{1,5})?)"
+                       r"/(?=\S*\{z\})(?=\S*\{x\})(?=\S*\{y\})[^\s\"'<>]*$")
+# Shown on the map (Leaflet renders it as HTML): no markup, entities such as &copy; are fine.
+_ATTRIBUTION = re.compile(r"^[^<>\n\r]{1,300}$")
+DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+DEFAULT_TILE_ATTRIBUTION = "\u00a9 OpenStreetMap contributors"
 
 
 def login_provider_name(issuer_url: str) -> str:
@@ -31,6 +39,21 @@ def login_provider_name(issuer_url: str) -> str:
     if not issuer_url.startswith("https://") or not name or "://" in name:
         raise ValueError(f"not an https issuer URL: {issuer_url!r}")
     return name
+
+
+@dataclass(frozen=True)
+class TileServer:
+    """Where the web client's map tiles come from (a URL template) and the credit it must show."""
+    url: str
+    attribution: str
+
+    @property
+    def origin(self) -> str:
+        """The images' origin, for the client's CSP: ``https://*.<host>`` when the template
+        spreads tiles over ``{s}`` subdomains."""
+        match = _TILE_URL.fullmatch(self.url)
+        assert match is not None, "validated by from_context"
+        return f"https://{'*.' if match['subdomain'] else ''}{match['host']}"
 
 
 @dataclass(frozen=True)
@@ -54,6 +77,9 @@ class AskAroundMeConfig:
     post_burst_limit: int
     data_removal_policy: cdk.RemovalPolicy
     observability: ObservabilityConfig
+    # The stack hosts the web client (web/askaroundme) on CloudFront, its map tiles from here.
+    web_client: bool
+    tiles: TileServer
 
     @classmethod
     def from_context(cls, node: Node) -> "AskAroundMeConfig":
@@ -94,6 +120,13 @@ class AskAroundMeConfig:
             post_burst_limit=block.integer("postBurstLimit", 50, minimum=1, maximum=5000),
             data_removal_policy=block.removal_policy(),
             observability=ObservabilityConfig.read(block),
+            web_client=block.boolean("webClient", True),
+            tiles=TileServer(
+                url=block.string("tileUrl", DEFAULT_TILE_URL, pattern=_TILE_URL,
+                                 description="an https:// tile URL template naming {z}, {x} and {y} "
+                                             "(an optional {s}. subdomain first)"),
+                attribution=block.string("tileAttribution", DEFAULT_TILE_ATTRIBUTION, pattern=_ATTRIBUTION,
+                                         description="plain text of at most 300 characters (no < or >)")),
         )
         for name, post, stage in (("postRateLimit", config.post_rate_limit, config.throttle_rate_limit),
                                   ("postBurstLimit", config.post_burst_limit, config.throttle_burst_limit)):

@@ -1,6 +1,8 @@
 """AskAroundMe: location-based questions and answers with real-time updates."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import aws_cdk as cdk
 from constructs import Construct
 
@@ -10,7 +12,25 @@ from stacks.ask_around_me.processing import QuestionProcessing, QuestionQueues
 from stacks.ask_around_me.realtime import RealtimeAccess
 from stacks.ask_around_me.storage import AskAroundMeTables
 from stacks.common.alarms import AlarmTopic
+from stacks.common.static_site import (
+    StaticSite,
+    cognito_sign_in_sources,
+    cors_origins,
+    execute_api_origin,
+    regional_endpoint,
+)
 from stacks.common.users import WebUsers
+from stacks.common.web_config import ask_around_me_config, sign_in_config
+
+# The HTTP API's origin cannot be named in its web client's CSP: the API's CORS configuration
+# names the site's distribution, which names its headers policy, so the policy naming the API
+# would be a dependency cycle. The CSP allows API Gateway endpoints of the stack's region.
+REGIONAL_API_ENDPOINTS = execute_api_origin("*")
+
+
+def issuer_origin(issuer_url: str) -> str:
+    parts = urlsplit(issuer_url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 class AskAroundMeStack(cdk.Stack):
@@ -20,10 +40,14 @@ class AskAroundMeStack(cdk.Stack):
         self.tables = AskAroundMeTables(self, "Tables", removal_policy=config.data_removal_policy)
         self.queues = QuestionQueues(self, "Queues", alarms=self.alarm_topic)
 
+        self.site = StaticSite(self, "Web", client="askaroundme", title="Ask Around Me",
+                               log_retention_days=config.observability.log_retention_days,
+                               browser_features=("geolocation",)) if config.web_client else None
         self.users: WebUsers | None = None
         if config.users is not None:
             self.users = WebUsers(self, "Users", settings=config.users, domain_label="askaroundme",
-                                  removal_policy=config.data_removal_policy)
+                                  removal_policy=config.data_removal_policy,
+                                  site_url=self.site.url if self.site else None)
             issuer = JwtIssuer(url=self.users.issuer_url, audience=(self.users.client.user_pool_client_id,),
                                login_provider=self.users.user_pool.user_pool_provider_name)
         else:
@@ -35,12 +59,15 @@ class AskAroundMeStack(cdk.Stack):
             user_pool=self.users.user_pool if self.users else None,
             user_pool_client=self.users.client if self.users else None)
         self.api = AskAroundMeApi(self, "Api", config=config, issuer=issuer, tables=self.tables,
-                                  queues=self.queues)
+                                  queues=self.queues,
+                                  allowed_origins=cors_origins(config.allowed_origins, site=self.site))
         self.api.route("/realtime/session", POST, self.realtime.connect)
         self.processing = QuestionProcessing(
             self, "Processing", config=config, tables=self.tables, queues=self.queues, alarms=self.alarm_topic,
             iot_data_endpoint=self.realtime.endpoint.address)
         self._alarms()
+        if self.site is not None:
+            self._publish_web_client(self.site, config, issuer)
 
         cdk.CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the HTTP API")
         cdk.CfnOutput(self, "JwtIssuer", value=issuer.url)
@@ -53,6 +80,26 @@ class AskAroundMeStack(cdk.Stack):
             cdk.CfnOutput(self, "UserPoolId", value=self.users.user_pool.user_pool_id)
             cdk.CfnOutput(self, "UserPoolClientId", value=self.users.client.user_pool_client_id)
             cdk.CfnOutput(self, "HostedDomain", value=self.users.hosted_domain_url)
+        if self.site is not None:
+            cdk.CfnOutput(self, "WebUrl", value=self.site.url,
+                          description="The web client: questions and answers around you")
+
+    def _publish_web_client(self, site: StaticSite, config: AskAroundMeConfig, issuer: JwtIssuer) -> None:
+        iot_endpoint = self.realtime.endpoint.address
+        # With an external identity provider, the browser talks to the issuer's origin (discovery,
+        # keys, token endpoint); its callback URLs are registered there, not by this stack.
+        sign_in = (cognito_sign_in_sources(self.users.hosted_domain_url) if self.users is not None
+                   else [issuer_origin(issuer.url)])
+        site.publish(
+            runtime_config=ask_around_me_config(
+                auth=sign_in_config(authority=issuer.url, client_id=issuer.audience[0], site_url=site.url),
+                api_url=self.api.url, region=cdk.Aws.REGION,
+                identity_pool_id=self.realtime.identities.identity_pool_id,
+                realtime_mode="iot", realtime_url=f"wss://{iot_endpoint}/mqtt",
+                tiles_url=config.tiles.url, tiles_attribution=config.tiles.attribution),
+            connect_sources=[REGIONAL_API_ENDPOINTS, *sign_in, regional_endpoint("cognito-identity"),
+                             f"wss://{iot_endpoint}"],
+            image_sources=[config.tiles.origin])
 
     def _alarms(self) -> None:
         one_minute = cdk.Duration.minutes(1)

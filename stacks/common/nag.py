@@ -50,6 +50,8 @@ def nag_rendering(value: Any) -> str:
         return f"<{value['Ref']}>"
     if isinstance(value, dict) and set(value) == {"Fn::GetAtt"}:
         return "<{}.{}>".format(*value["Fn::GetAtt"])
+    if isinstance(value, dict) and set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+        return nag_rendering(value["Fn::Sub"])  # CDK's asset bucket: cdk-<qualifier>-assets-${AWS::AccountId}-...
     if isinstance(value, dict) and set(value) == {"Fn::Join"}:
         separator, parts = value["Fn::Join"]
         return separator.join(nag_rendering(part) for part in parts)

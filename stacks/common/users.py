@@ -15,6 +15,7 @@ from constructs import Construct
 
 from stacks.common.config import ContextBlock
 from stacks.common.nag import acknowledge
+from stacks.common.web_config import callback_url, sign_out_url
 
 # Cognito: lowercase letters, digits and hyphens; "aws", "amazon" and "cognito" are reserved.
 _DOMAIN_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -57,12 +58,16 @@ class WebUsers(Construct):
     ``domain_label`` starts the default hosted-domain prefix (``<label>-<account>-<region>``),
     unique per account and region without asking the user for one. ``self_sign_up=False``
     leaves creating users to administrators (for users who can act on something, such as a robot).
+    ``site_url`` is the stack's own web client (``StaticSite.url``): its ``/callback`` and ``/``
+    are allowed before the configured callback and sign-out URLs, with no hand edit after deploy.
     """
 
     def __init__(self, scope: Construct, id_: str, *, settings: UserPoolSettings, domain_label: str,
-                 removal_policy: cdk.RemovalPolicy, self_sign_up: bool = True) -> None:
+                 removal_policy: cdk.RemovalPolicy, self_sign_up: bool = True, site_url: str | None = None) -> None:
         super().__init__(scope, id_)
         key = settings.context_key
+        site_callback_urls = [callback_url(site_url)] if site_url else []
+        site_logout_urls = [sign_out_url(site_url)] if site_url else []
         self.user_pool = cognito.UserPool(
             self, "UserPool",
             sign_in_aliases=cognito.SignInAliases(email=True, username=False),
@@ -100,9 +105,10 @@ class WebUsers(Construct):
             auth_flows=cognito.AuthFlow(user_srp=True),
             o_auth=cognito.OAuthSettings(
                 flows=cognito.OAuthFlows(authorization_code_grant=True),
-                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL],
-                callback_urls=list(settings.callback_urls),
-                logout_urls=list(settings.logout_urls),
+                # profile: the web clients ask for "openid email profile" (the user's name to show).
+                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+                callback_urls=[*site_callback_urls, *settings.callback_urls],
+                logout_urls=[*site_logout_urls, *settings.logout_urls],
             ),
             supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
             prevent_user_existence_errors=True,

@@ -47,17 +47,22 @@ def command_schema() -> apigw.JsonSchema:
 
 
 class DriveApi(Construct):
-    """REST API with one route, ``POST /publish``, in front of the drive function."""
+    """REST API with one route, ``POST /publish``, in front of the drive function.
+
+    ``allowed_origins`` are the CORS origins, the primary first: the one on responses API
+    Gateway generates itself, which cannot echo one of several (the configured origins with the
+    stack's own web client first, ``stacks.common.static_site.cors_origins``)."""
 
     def __init__(self, scope: Construct, id_: str, *, config: TelepresenceRobotConfig, robot_name: str,
-                 user_pool: cognito.IUserPool, data_endpoint: str, action_topic_arn: str) -> None:
+                 user_pool: cognito.IUserPool, data_endpoint: str, action_topic_arn: str,
+                 allowed_origins: tuple[str, ...]) -> None:
         super().__init__(scope, id_)
         self.function = PythonFunction(
             self, "Drive", entry=FUNCTION_DIR, service_name=f"telepresence-robot-{robot_name}",
             metrics_namespace="TelepresenceRobot", log_retention_days=config.observability.log_retention_days,
             description=f"POST /publish: publishes drive commands to {robot_name}/action",
             environment={"ROBOT_NAME": robot_name, "IOT_DATA_ENDPOINT": data_endpoint,
-                         "ALLOWED_ORIGINS": json.dumps(list(config.allowed_origins))})
+                         "ALLOWED_ORIGINS": json.dumps(list(allowed_origins))})
         self.function.role.add_to_principal_policy(iam.PolicyStatement(
             sid="PublishToOwnRobotsActionTopicOnly", actions=["iot:Publish"], resources=[action_topic_arn]))
 
@@ -73,7 +78,7 @@ class DriveApi(Construct):
             "DriveCommandModel", content_type=JSON, model_name="DriveCommand", schema=command_schema())
         # Gateway response templates are not VTL: $context.error.validationErrorString would be
         # pasted in raw and its quotes would break the JSON, so the message is a fixed one.
-        cors_gateway_responses(self.api, primary_origin=config.primary_origin,
+        cors_gateway_responses(self.api, primary_origin=allowed_origins[0],
                                bad_request_body=json.dumps({"message": INVALID_COMMAND_MESSAGE}))
 
         publish = self.api.root.add_resource(PUBLISH_PATH)
@@ -82,7 +87,7 @@ class DriveApi(Construct):
             authorization_type=apigw.AuthorizationType.COGNITO, authorizer=self.authorizer,
             request_validator=self.validator, request_models={JSON: self.command_model})
         self.preflight = publish.add_cors_preflight(
-            allow_origins=list(config.allowed_origins), allow_methods=["POST", "OPTIONS"],
+            allow_origins=list(allowed_origins), allow_methods=["POST", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type"], max_age=cdk.Duration.minutes(10), status_code=204)
         acknowledge_unauthenticated(self.preflight, PREFLIGHT_REASON)
         self.publish_url = self.api.url_for_path(f"/{PUBLISH_PATH}")

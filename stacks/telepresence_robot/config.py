@@ -59,11 +59,8 @@ class TelepresenceRobotConfig:
     waf_requests_per_ip_per_5_min: int
     data_removal_policy: cdk.RemovalPolicy
     observability: ObservabilityConfig
-
-    @property
-    def primary_origin(self) -> str:
-        """Sent on responses API Gateway generates itself (it cannot echo one of several)."""
-        return self.allowed_origins[0]
+    # Each robot's stack hosts the robot's web client (web/robot) on CloudFront.
+    web_client: bool
 
     def user_pool_settings(self, robot: str) -> UserPoolSettings:
         """Each robot has its own user pool, so its own hosted domain: ``<prefix>-<robot>``."""
@@ -110,6 +107,7 @@ class TelepresenceRobotConfig:
                                                         minimum=10, maximum=2_000_000_000),
             data_removal_policy=block.removal_policy(),
             observability=ObservabilityConfig.read(block),
+            web_client=block.boolean("webClient", True),
         )
         block.reject_unknown_keys()
         return config

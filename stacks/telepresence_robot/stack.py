@@ -13,6 +13,14 @@ from constructs import Construct
 
 from stacks.common.alarms import AlarmTopic
 from stacks.common.iot import CREDENTIAL_PROVIDER, DATA_ATS, IotEndpoint
+from stacks.common.static_site import (
+    StaticSite,
+    cognito_sign_in_sources,
+    cors_origins,
+    execute_api_origin,
+    regional_endpoint,
+)
+from stacks.common.web_config import robot_config, sign_in_config
 from stacks.telepresence_robot.api import DriveApi
 from stacks.telepresence_robot.config import TelepresenceRobotConfig
 from stacks.telepresence_robot.device import RobotDevice
@@ -35,6 +43,7 @@ OUTPUT_USER_POOL_CLIENT_ID = "UserPoolClientId"
 OUTPUT_IDENTITY_POOL_ID = "IdentityPoolId"
 OUTPUT_HOSTED_DOMAIN = "HostedDomain"
 OUTPUT_ALARM_TOPIC_ARN = "AlarmTopicArn"
+OUTPUT_WEB_URL = "WebUrl"
 DEVICE_OUTPUTS = (OUTPUT_THING_NAME, OUTPUT_IOT_POLICY_NAME, OUTPUT_ROLE_ALIAS_POLICY_NAME, OUTPUT_ROLE_ALIAS,
                   OUTPUT_IOT_DATA_ENDPOINT, OUTPUT_IOT_CREDENTIALS_ENDPOINT, OUTPUT_SIGNALING_CHANNEL_ARN)
 
@@ -49,13 +58,18 @@ class TelepresenceRobotStack(cdk.Stack):
         self.device = RobotDevice(self, "Device", robot_name=robot_name)
         self.data_endpoint = IotEndpoint(self, "DataEndpoint", endpoint_type=DATA_ATS)
         self.credentials_endpoint = IotEndpoint(self, "CredentialsEndpoint", endpoint_type=CREDENTIAL_PROVIDER)
+        self.site = StaticSite(self, "Web", client="robot", title=f"Telepresence robot {robot_name}",
+                               log_retention_days=config.observability.log_retention_days) \
+            if config.web_client else None
         self.viewers = RobotViewers(
             self, "Viewers", robot_name=robot_name, settings=config.user_pool_settings(robot_name),
             domain_label=config.domain_label(robot_name), self_sign_up=config.self_sign_up,
-            removal_policy=config.data_removal_policy, channel_arn=self.device.channel.attr_arn)
+            removal_policy=config.data_removal_policy, channel_arn=self.device.channel.attr_arn,
+            site_url=self.site.url if self.site else None)
         self.api = DriveApi(self, "DriveApi", config=config, robot_name=robot_name,
                             user_pool=self.viewers.user_pool, data_endpoint=self.data_endpoint.address,
-                            action_topic_arn=self.device.action_topic_arn)
+                            action_topic_arn=self.device.action_topic_arn,
+                            allowed_origins=cors_origins(config.allowed_origins, site=self.site))
         self.telemetry = RobotTelemetry(
             self, "Telemetry", robot_name=robot_name, telemetry_topic=self.device.telemetry_topic,
             alarms=self.alarm_topic, silence_alarm_minutes=config.silence_alarm_minutes,
@@ -92,5 +106,28 @@ class TelepresenceRobotStack(cdk.Stack):
             OUTPUT_HOSTED_DOMAIN: (self.viewers.users.hosted_domain_url, "Cognito hosted sign-in domain"),
             OUTPUT_ALARM_TOPIC_ARN: (self.alarm_topic.topic.topic_arn, None),
         }
+        if self.site is not None:
+            self._publish_web_client(self.site, config)
+            outputs[OUTPUT_WEB_URL] = (self.site.url, "The web client: watch and drive the robot")
         for key, (value, description) in outputs.items():
             cdk.CfnOutput(self, key, value=value, description=description)
+
+    def _publish_web_client(self, site: StaticSite, config: TelepresenceRobotConfig) -> None:
+        users = self.viewers.users
+        data_endpoint = self.data_endpoint.address
+        # Kinesis Video signaling: the control plane, then per-channel HTTPS and WSS endpoints
+        # (v-<id>.kinesisvideo.<region>...) that GetSignalingChannelEndpoint hands out at run time.
+        video = [regional_endpoint("kinesisvideo"), regional_endpoint("*.kinesisvideo"),
+                 regional_endpoint("*.kinesisvideo", scheme="wss")]
+        site.publish(
+            runtime_config=robot_config(
+                auth=sign_in_config(authority=users.issuer_url, client_id=users.client.user_pool_client_id,
+                                    site_url=site.url),
+                api_url=self.api.publish_url, region=cdk.Aws.REGION, identity_pool_id=self.viewers.identity_pool_id,
+                signaling_channel_arn=self.device.channel.attr_arn,
+                telemetry_mode="iot", telemetry_url=f"wss://{data_endpoint}/mqtt",
+                telemetry_topic=self.device.telemetry_topic,
+                telemetry_interval_seconds=config.telemetry_interval_seconds),
+            connect_sources=[execute_api_origin(self.api.api.rest_api_id),
+                             *cognito_sign_in_sources(users.hosted_domain_url),
+                             regional_endpoint("cognito-identity"), f"wss://{data_endpoint}", *video])

@@ -21,10 +21,10 @@ VIEWER_ACTIONS = ("kinesisvideo:ConnectAsViewer", "kinesisvideo:DescribeSignalin
 class RobotViewers(Construct):
     def __init__(self, scope: Construct, id_: str, *, robot_name: str, settings: UserPoolSettings,
                  domain_label: str, self_sign_up: bool, removal_policy: cdk.RemovalPolicy,
-                 channel_arn: str) -> None:
+                 channel_arn: str, site_url: str | None = None) -> None:
         super().__init__(scope, id_)
         self.users = WebUsers(self, "Users", settings=settings, domain_label=domain_label,
-                              removal_policy=removal_policy, self_sign_up=self_sign_up)
+                              removal_policy=removal_policy, self_sign_up=self_sign_up, site_url=site_url)
         self.user_pool = self.users.user_pool
         self.client = self.users.client
         self.identities = SignedInIdentityPool(

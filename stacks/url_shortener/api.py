@@ -63,14 +63,18 @@ class _Response:
 
 
 class ShortenerApi(Construct):
-    """REST API ``/{linkId}`` (public redirect) and ``/app`` (the caller's own links)."""
+    """REST API ``/{linkId}`` (public redirect) and ``/app`` (the caller's own links).
+
+    ``allowed_origins`` are the CORS origins, the primary first (``config.allowed_origins``
+    with the stack's own dashboard before them, see ``stacks.common.static_site.cors_origins``)."""
 
     def __init__(self, scope: Construct, id_: str, *, config: UrlShortenerConfig, links: LinkTable,
-                 user_pool: cognito.IUserPool) -> None:
+                 user_pool: cognito.IUserPool, allowed_origins: tuple[str, ...]) -> None:
         super().__init__(scope, id_)
         self._config = config
         self._links = links
-        self.primary_origin = config.allowed_origins[0]
+        self.allowed_origins = allowed_origins
+        self.primary_origin = allowed_origins[0]
         throttle = config.throttle
         rest = observed_rest_api(
             self, api_name="api", stage_name=config.stage_name,
@@ -120,7 +124,7 @@ class ShortenerApi(Construct):
 
     def _response_template(self, name: str, **values: str) -> str:
         """Response templates that answer browsers start with the CORS origin echo."""
-        cors = self._template("cors-origin.vtl", AllowedOrigins=json.dumps(list(self._config.allowed_origins)))
+        cors = self._template("cors-origin.vtl", AllowedOrigins=json.dumps(list(self.allowed_origins)))
         return self._template(name, CorsOrigin=cors, **values)
 
     def _request_template(self, name: str, **values: str) -> str:

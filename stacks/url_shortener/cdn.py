@@ -5,17 +5,10 @@ import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
-from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from stacks.common.nag import acknowledge
-
-
-def account_wide_name(scope: Construct, purpose: str) -> str:
-    """``<stack>-<purpose>-<region>``: CloudFront policy names are unique per account, not per
-    region, so a second deployment of the stack in another region needs a name of its own."""
-    stack = cdk.Stack.of(scope)
-    return f"{stack.stack_name[:64]}-{purpose}-{stack.region}"
+from stacks.common.static_site import access_log_bucket, account_wide_name
 
 
 class ShortenerDistribution(Construct):
@@ -23,20 +16,7 @@ class ShortenerDistribution(Construct):
 
     def __init__(self, scope: Construct, id_: str, *, api: apigw.RestApi, log_retention_days: int) -> None:
         super().__init__(scope, id_)
-        self.log_bucket = s3.Bucket(
-            self, "AccessLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,  # CloudFront standard logs cannot write SSE-KMS
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=False,
-            # CloudFront standard logging delivers through an ACL grant.
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
-            lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(log_retention_days),
-                                              abort_incomplete_multipart_upload_after=cdk.Duration.days(1))],
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
-        acknowledge(self.log_bucket.node.default_child, "AwsSolutions-S1",
-                    "This bucket is itself the access-log destination; logging it would log the logs.")
+        self.log_bucket = access_log_bucket(self, "AccessLogs", retention_days=log_retention_days)
         origin = origins.RestApiOrigin(api)  # HTTPS only, TLS 1.2 to the origin
         # Redirects: cached for as long as the API's Cache-Control says, keyed on the path only.
         redirect_cache = cloudfront.CachePolicy(

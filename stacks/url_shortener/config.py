@@ -35,6 +35,8 @@ class UrlShortenerConfig:
     latency_alarm_ms: int
     data_removal_policy: cdk.RemovalPolicy
     observability: ObservabilityConfig
+    # The stack hosts the dashboard (web/shortener) on CloudFront.
+    web_client: bool
 
     @classmethod
     def from_context(cls, node: Node) -> "UrlShortenerConfig":
@@ -59,6 +61,7 @@ class UrlShortenerConfig:
             latency_alarm_ms=block.integer("latencyAlarmMs", 75, minimum=1, maximum=29000),
             data_removal_policy=block.removal_policy(),
             observability=ObservabilityConfig.read(block),
+            web_client=block.boolean("webClient", True),
         )
         block.reject_unknown_keys()
         return config

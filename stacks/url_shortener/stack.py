@@ -5,7 +5,14 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from stacks.common.alarms import AlarmTopic
+from stacks.common.static_site import (
+    StaticSite,
+    cognito_sign_in_sources,
+    cors_origins,
+    execute_api_origin,
+)
 from stacks.common.users import WebUsers
+from stacks.common.web_config import shortener_config, sign_in_config
 from stacks.url_shortener.api import ShortenerApi
 from stacks.url_shortener.cdn import ShortenerDistribution
 from stacks.url_shortener.config import UrlShortenerConfig
@@ -21,11 +28,17 @@ class UrlShortenerStack(cdk.Stack):
                                                  "DynamoDB, Cognito, CloudFront)", **kwargs)
         self.alarm_topic = AlarmTopic(self, "Alarms", email=config.observability.alarm_email)
         self.links = LinkTable(self, "Links", removal_policy=config.data_removal_policy)
+        self.site = StaticSite(self, "Web", client="shortener", title="URL shortener",
+                               log_retention_days=config.observability.log_retention_days) \
+            if config.web_client else None
         self.users = WebUsers(self, "Users", settings=config.users, domain_label="shortener",
-                              removal_policy=config.data_removal_policy)
-        self.api = ShortenerApi(self, "Api", config=config, links=self.links, user_pool=self.users.user_pool)
+                              removal_policy=config.data_removal_policy, site_url=self.site.url if self.site else None)
+        self.api = ShortenerApi(self, "Api", config=config, links=self.links, user_pool=self.users.user_pool,
+                                allowed_origins=cors_origins(config.allowed_origins, site=self.site))
         self.cdn = ShortenerDistribution(self, "Cdn", api=self.api.api,
                                          log_retention_days=config.observability.log_retention_days)
+        if self.site is not None:
+            self._publish_dashboard(self.site)
         self.api_alarms = ApiAlarms(self, "ApiAlarms", alarms=self.alarm_topic,
                                     stage=self.api.api.deployment_stage,
                                     table_name=self.links.table.table_name,
@@ -51,6 +64,18 @@ class UrlShortenerStack(cdk.Stack):
         cdk.CfnOutput(self, "HostedDomain", value=self.users.hosted_domain_url,
                       description="Cognito hosted sign-in domain")
         cdk.CfnOutput(self, "AlarmTopicArn", value=self.alarm_topic.topic.topic_arn)
+        if self.site is not None:
+            cdk.CfnOutput(self, "WebUrl", value=self.site.url,
+                          description="The dashboard: sign in and manage your links")
+
+    def _publish_dashboard(self, site: StaticSite) -> None:
+        site.publish(
+            runtime_config=shortener_config(
+                auth=sign_in_config(authority=self.users.issuer_url, client_id=self.users.client.user_pool_client_id,
+                                    site_url=site.url),
+                api_url=self.api.api.url, short_link_base=self.cdn.url),
+            connect_sources=[execute_api_origin(self.api.api.rest_api_id),
+                             *cognito_sign_in_sources(self.users.hosted_domain_url)])
 
 
 class UrlShortenerEdgeMonitoringStack(cdk.Stack):

@@ -33,6 +33,7 @@ import pytest
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 
+from tests.conftest import SynthesizedSuite, project_context, synth_suite
 from tests.support.lambda_context import FakeLambdaContext
 
 REGION = "us-east-1"
@@ -220,3 +221,18 @@ def world(monkeypatch: pytest.MonkeyPatch):
         for name, value in aws.environment().items():
             monkeypatch.setenv(name, value)
         yield aws
+
+
+# -- the stack with an external identity provider (Auth0), synthesized once per session -------
+
+EXTERNAL_ISSUER = "https://example.eu.auth0.com/"
+EXTERNAL_AUDIENCE = ["https://api.example.com"]
+COGNITO_ONLY_KEYS = ("callbackUrls", "logoutUrls", "requireMfa", "cognitoFeaturePlan", "cognitoDomainPrefix")
+
+
+@pytest.fixture(scope="session")
+def external_suite() -> SynthesizedSuite:
+    block = {k: v for k, v in project_context()["askAroundMe"].items() if k not in COGNITO_ONLY_KEYS}
+    block.update(identityProvider="external", jwtIssuer=EXTERNAL_ISSUER, jwtAudience=EXTERNAL_AUDIENCE,
+                 dataRemovalPolicy="destroy")
+    return synth_suite(context={"askAroundMe": block})

@@ -18,8 +18,10 @@ import pytest
 from aws_cdk.assertions import Match
 
 from stacks.suite import ASK_AROUND_ME
+from tests.ask_around_me.conftest import COGNITO_ONLY_KEYS, EXTERNAL_AUDIENCE, EXTERNAL_ISSUER
+from tests.common.sites import hosted_site
 from tests.conftest import project_context, synth_suite
-from tests.support.templates import as_list, one, resources, role_policy_documents, role_statements
+from tests.support.templates import as_list, one, render, resources, role_policy_documents, role_statements
 
 CONTEXT = project_context()["askAroundMe"]
 PREFIX = CONTEXT["topicPrefix"]
@@ -621,10 +623,11 @@ def test_each_route_proxies_to_its_function_with_payload_format_two(template_jso
     assert routed == ROUTES
 
 
-def test_cors_allows_exactly_the_configured_origins(template_json):
+def test_cors_allows_exactly_the_web_client_and_the_configured_origins(template_json):
     _, api = one(template_json, "AWS::ApiGatewayV2::Api")
     cors = api["Properties"]["CorsConfiguration"]
-    assert cors["AllowOrigins"] == CONTEXT["allowedOrigins"]
+    assert [render(origin) for origin in cors["AllowOrigins"]] == [hosted_site(template_json).url,
+                                                                   *CONTEXT["allowedOrigins"]]
     assert "*" not in cors["AllowOrigins"]
     assert "authorization" in [h.lower() for h in cors["AllowHeaders"]]
 
@@ -859,17 +862,9 @@ def test_every_alarm_notifies_the_alarm_topic_on_alarm_and_recovery(template_jso
 
 # -- an external identity provider, and data removed with the stack ------------------------------
 
-EXTERNAL_ISSUER = "https://example.eu.auth0.com/"
-EXTERNAL_AUDIENCE = ["https://api.example.com"]
-COGNITO_ONLY_KEYS = ("callbackUrls", "logoutUrls", "requireMfa", "cognitoFeaturePlan", "cognitoDomainPrefix")
-
-
 @pytest.fixture(scope="module")
-def external_json():
-    block = {k: v for k, v in project_context()["askAroundMe"].items() if k not in COGNITO_ONLY_KEYS}
-    block.update(identityProvider="external", jwtIssuer=EXTERNAL_ISSUER, jwtAudience=EXTERNAL_AUDIENCE,
-                 dataRemovalPolicy="destroy")
-    return synth_suite(context={"askAroundMe": block}).template_json(ASK_AROUND_ME)
+def external_json(external_suite):
+    return external_suite.template_json(ASK_AROUND_ME)
 
 
 def test_an_external_identity_provider_replaces_the_user_pool(external_json):

@@ -170,7 +170,7 @@ def test_an_unregistered_redirect_uri_is_shown_an_error_never_redirected(flow: C
     ({"code_challenge_method": "plain"}, "invalid_request", "code_challenge_method must be S256"),
     ({"code_challenge": "short"}, "invalid_request", "43 base64url characters"),
     ({"response_type": "token"}, "unsupported_response_type", "only response_type=code"),
-    ({"scope": "openid email profile"}, "invalid_scope", "'profile' is not allowed"),
+    ({"scope": "openid phone"}, "invalid_scope", "'phone' is not allowed"),
     ({"state": None}, "invalid_request", "state is required"),
 ])
 def test_a_bad_authorization_request_goes_back_to_the_client_with_the_error(flow: CodeFlow, overrides, error,

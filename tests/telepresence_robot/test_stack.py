@@ -17,6 +17,7 @@ from stacks.telepresence_robot import stack as robot_stack
 from stacks.telepresence_robot.config import TelepresenceRobotConfig, domain_slug
 from stacks.telepresence_robot.device import MASTER_ACTIONS
 from stacks.telepresence_robot.viewers import VIEWER_ACTIONS
+from tests.common.sites import hosted_site
 from tests.conftest import project_context, synth_suite
 from tests.support.templates import as_list, grants, only, render, resources, role_granting, role_statements
 
@@ -155,8 +156,8 @@ def test_the_app_client_is_a_public_code_flow_client_with_the_configured_urls(te
     template.has_resource_properties("AWS::Cognito::UserPoolClient", {
         "GenerateSecret": False,
         "AllowedOAuthFlows": ["code"],
-        "CallbackURLs": ["http://localhost:8080/callback"],
-        "LogoutURLs": ["http://localhost:8080/"],
+        "CallbackURLs": Match.array_with(["http://localhost:8080/callback"]),
+        "LogoutURLs": Match.array_with(["http://localhost:8080/"]),
     })
 
 
@@ -201,8 +202,9 @@ def test_the_command_model_never_refuses_a_stop_and_bounds_every_other_command(t
 def test_an_invalid_body_gets_400_with_a_json_message_and_cors_headers(template_json):
     _, response = only(template_json, "AWS::ApiGateway::GatewayResponse", ResponseType="BAD_REQUEST_BODY")
     assert response["StatusCode"] == "400"
-    assert response["ResponseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == \
-        "'http://localhost:8080'"
+    # The primary origin, which the robot's own web client can read: its own.
+    assert render(response["ResponseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"]) == \
+        f"'{hosted_site(template_json).url}'"
     body = json.loads(response["ResponseTemplates"]["application/json"])
     assert set(body) == {"message"} and "action" in body["message"]
 
@@ -213,15 +215,17 @@ def test_errors_api_gateway_answers_itself_carry_cors_headers(template_json):
         assert "gatewayresponse.header.Access-Control-Allow-Origin" in response["ResponseParameters"]
 
 
-def test_the_preflight_answers_the_configured_origin_for_post(template):
-    template.has_resource_properties("AWS::ApiGateway::Method", {
-        "HttpMethod": "OPTIONS", "AuthorizationType": "NONE",
-        "Integration": Match.object_like({"Type": "MOCK", "IntegrationResponses": [Match.object_like({
-            "ResponseParameters": Match.object_like({
-                "method.response.header.Access-Control-Allow-Origin": "'http://localhost:8080'",
-                "method.response.header.Access-Control-Allow-Methods": "'POST,OPTIONS'",
-                "method.response.header.Access-Control-Allow-Headers": "'Authorization,Content-Type'"})})]}),
-    })
+def test_the_preflight_answers_the_web_client_and_the_configured_origin_for_post(template_json):
+    _, preflight = only(template_json, "AWS::ApiGateway::Method", HttpMethod="OPTIONS")
+    assert preflight["AuthorizationType"] == "NONE" and preflight["Integration"]["Type"] == "MOCK"
+    [response] = preflight["Integration"]["IntegrationResponses"]
+    headers = response["ResponseParameters"]
+    site_url = hosted_site(template_json).url
+    assert render(headers["method.response.header.Access-Control-Allow-Origin"]) == f"'{site_url}'"
+    assert headers["method.response.header.Access-Control-Allow-Methods"] == "'POST,OPTIONS'"
+    assert headers["method.response.header.Access-Control-Allow-Headers"] == "'Authorization,Content-Type'"
+    # The configured origin is echoed by the response template when a request comes from it.
+    assert '"http://localhost:8080"' in render(response["ResponseTemplates"]["application/json"])
 
 
 def test_the_stage_is_throttled_traced_and_access_logged(template_json):
@@ -243,7 +247,7 @@ def test_the_drive_function_publishes_to_the_robots_topic_on_the_ats_data_endpoi
     assert function["Runtime"] == "python3.14" and function["Architectures"] == ["arm64"]
     env = function["Environment"]["Variables"]
     assert env["ROBOT_NAME"] == ROBOT
-    assert json.loads(env["ALLOWED_ORIGINS"]) == ["http://localhost:8080"]
+    assert json.loads(render(env["ALLOWED_ORIGINS"])) == [hosted_site(template_json).url, "http://localhost:8080"]
     endpoint_resource, attribute = env["IOT_DATA_ENDPOINT"]["Fn::GetAtt"]
     assert attribute == "endpointAddress"
     assert '"endpointType":"iot:Data-ATS"' in json.dumps(
@@ -258,7 +262,11 @@ def test_the_drive_function_may_publish_to_the_action_topic_and_nothing_else_in_
 
 
 def test_no_policy_grants_a_wildcard_action_or_a_wildcard_iot_or_kinesis_video_resource(template_json):
+    # CDK's provider that deploys the web client holds CDK's own S3 grants (s3:GetObject* ...):
+    # tests/common/test_static_site.py bounds them to the site's and the assets' buckets.
+    deployment_role = {"Ref": hosted_site(template_json).deployment_role_id}
     statements = [s for r in resources(template_json, "AWS::IAM::Policy").values()
+                  if deployment_role not in r["Properties"]["Roles"]
                   for s in r["Properties"]["PolicyDocument"]["Statement"]]
     statements += [s for r in resources(template_json, "AWS::IoT::Policy").values()
                    for s in r["Properties"]["PolicyDocument"]["Statement"]]

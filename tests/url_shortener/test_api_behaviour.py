@@ -6,10 +6,13 @@ import pytest
 from moto import mock_aws
 
 from local.apigw.rest_api_emulator import RestApiEmulator, dynamodb_service
+from tests.common.sites import PLACEHOLDER_SITE_DOMAIN, deployed, hosted_site
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
 TABLE_NAME = "links-under-test"
+# The dashboard's origin once deployed: the API's primary CORS origin.
+SITE_ORIGIN = f"https://{PLACEHOLDER_SITE_DOMAIN}"
 
 
 def _table_definition(template: dict) -> tuple[str, dict]:
@@ -55,6 +58,9 @@ class ShortenerClient:
 
 
 def make_client(template: dict) -> ShortenerClient:
+    # The dashboard's domain, which CloudFront assigns at deploy time, in the template as
+    # CloudFormation hands it to API Gateway (header mappings included).
+    template = deployed(template, {f"{hosted_site(template).distribution_id}.DomainName": PLACEHOLDER_SITE_DOMAIN})
     dynamodb = boto3.client("dynamodb", region_name="us-east-1")
     create_table_from_stack(dynamodb, template)
     table_logical_id, _ = _table_definition(template)
@@ -266,7 +272,7 @@ def test_malformed_json_gets_400(api):
 def test_error_responses_carry_the_cors_headers(api, call):
     response = call(api)
     assert response.status >= 400
-    assert response.header("Access-Control-Allow-Origin") == "http://localhost:8080"
+    assert response.header("Access-Control-Allow-Origin") == SITE_ORIGIN
 
 
 def test_preflight_answers_with_the_allowed_methods_and_origin(api):
