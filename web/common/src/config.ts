@@ -128,6 +128,7 @@ export async function loadConfig<T>(read: (reader: ConfigReader) => T): Promise<
 
 /** `path` resolved against an API base URL, whether or not the base ends with a slash. */
 export function apiUrl(base: string, path: string): URL {
+  if (!path) return new URL(base); // the base is the endpoint itself (the robot's .../publish)
   const root = base.endsWith("/") ? base : `${base}/`;
   return new URL(path.replace(/^\/+/, ""), root);
 }

@@ -6,12 +6,13 @@
  */
 import mqtt, { type MqttClient } from "mqtt";
 
+import { SessionExpiredError } from "./auth";
+
 export type LiveStatus = "connecting" | "online" | "offline";
 
 export interface LiveOptions {
-  /** The URL to connect to, computed for each attempt (a new signature each time). */
-  url: () => Promise<string>;
-  clientId: string;
+  /** Where and as whom to connect, worked out again for each attempt (a new signature each time). */
+  target: () => Promise<{ url: string; clientId: string }>;
   onMessage: (topic: string, payload: unknown) => void;
   onStatus: (status: LiveStatus, detail?: string) => void;
   /** Called after a reconnection: messages may have been missed, reload what is shown. */
@@ -55,16 +56,21 @@ export class LiveConnection {
 
   private async connect(): Promise<void> {
     this.options.onStatus("connecting");
-    let url: string;
+    let target: { url: string; clientId: string };
     try {
-      url = await this.options.url();
+      target = await this.options.target();
     } catch (error) {
+      if (error instanceof SessionExpiredError) {
+        this.stop(); // retrying cannot help until the user signs in again
+        this.options.onStatus("offline", error.message);
+        return;
+      }
       this.scheduleRetry(error instanceof Error ? error.message : String(error));
       return;
     }
     if (this.stopped) return;
-    const client = mqtt.connect(url, {
-      clientId: this.options.clientId,
+    const client = mqtt.connect(target.url, {
+      clientId: target.clientId,
       protocolVersion: 4,
       clean: true,
       keepalive: 30,
