@@ -96,6 +96,7 @@ export class AskAroundMeApp {
   constructor(private readonly root: HTMLElement, private readonly title: string,
               private readonly config: AskAroundMeConfig & BaseConfig, private readonly session: Session,
               private readonly api: Api) {
+    root.replaceChildren(); // the page's "Loading…" placeholder
     session.onChange(() => this.render());
   }
 

@@ -3,4 +3,4 @@ export { describe, Session, SessionExpiredError } from "./auth";
 export { identityPoolCredentials, loginProvider, signedIotUrl, type CredentialSource } from "./aws";
 export { apiUrl, ConfigError, ConfigReader, loadConfig, type AuthConfig, type BaseConfig } from "./config";
 export { LiveConnection, randomSuffix, type LiveStatus } from "./live";
-export { formatAge, formatTime, headerView, noticeView, showFatal, signInView, type Notice } from "./ui";
+export { formatAge, formatTime, parseTimestamp, headerView, noticeView, showFatal, signInView, type Notice } from "./ui";

@@ -42,6 +42,7 @@ export function signInView(title: string, blurb: string, session: Session, notic
 
 /** Replaces the page with an error that stops the app (bad configuration, failed sign-in). */
 export function showFatal(root: HTMLElement, title: string, message: string): void {
+  root.replaceChildren();
   render(html`<header class="app-header"><h1>${title}</h1></header>
     <main id="main"><div role="alert" class="notice notice-error"><span>${message}</span></div>
     <p><a href="/">Start again</a></p></main>`, root);
@@ -50,10 +51,27 @@ export function showFatal(root: HTMLElement, title: string, message: string): vo
 const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 const relativeFormat = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
 
-export function formatTime(iso: string | null | undefined): string {
-  if (!iso) return "";
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : timeFormat.format(date);
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+/** API Gateway's `$context.requestTime`: `01/Dec/2026:11:06:26 +0000`. */
+const REQUEST_TIME = /^(\d{2})\/([A-Z][a-z]{2})\/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$/;
+
+/** An ISO 8601 timestamp, or API Gateway's request time format; null when it is neither. */
+export function parseTimestamp(value: string | null | undefined): Date | null {
+  if (!value) return null;
+  const match = REQUEST_TIME.exec(value);
+  if (match) {
+    const [, day, month, year, hour, minute, second, sign, offsetHours, offsetMinutes] = match;
+    const offset = (sign === "-" ? -1 : 1) * (Number(offsetHours) * 60 + Number(offsetMinutes));
+    const utc = Date.UTC(Number(year), MONTHS.indexOf(month), Number(day), Number(hour), Number(minute), Number(second));
+    return MONTHS.includes(month) ? new Date(utc - offset * 60_000) : null;
+  }
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+export function formatTime(value: string | null | undefined): string {
+  const date = parseTimestamp(value);
+  return date ? timeFormat.format(date) : (value ?? "");
 }
 
 /** "12 seconds ago", "3 minutes ago": for how recent a report is. */

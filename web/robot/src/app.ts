@@ -60,6 +60,7 @@ export class RobotApp {
   constructor(private readonly root: HTMLElement, private readonly title: string,
               private readonly config: RobotConfig & BaseConfig, private readonly session: Session,
               private readonly api: Api) {
+    root.replaceChildren(); // the page's "Loading…" placeholder
     session.onChange(() => this.render());
     this.drive = new DriveController({
       send: (command) => this.send(command),

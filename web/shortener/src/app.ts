@@ -2,7 +2,7 @@ import { html, nothing, render, type TemplateResult } from "lit-html";
 import { live } from "lit-html/directives/live.js";
 
 import {
-  Api, ApiError, formatTime, headerView, NetworkError, noticeView, Session, SessionExpiredError, signInView,
+  Api, ApiError, formatTime, parseTimestamp, headerView, NetworkError, noticeView, Session, SessionExpiredError, signInView,
   type BaseConfig, type Notice,
 } from "@srs/web-common";
 
@@ -58,6 +58,7 @@ export class ShortenerApp {
   constructor(private readonly root: HTMLElement, private readonly title: string,
               private readonly config: ShortenerConfig & BaseConfig, private readonly session: Session,
               private readonly api: Api) {
+    root.replaceChildren(); // the page's "Loading…" placeholder
     session.onChange(() => this.render());
   }
 
@@ -283,7 +284,7 @@ export class ShortenerApp {
         <button type="button" class="secondary" @click=${() => void this.copy(link.id)} aria-label="Copy ${short}">${this.copied === link.id ? "Copied" : "Copy"}</button>
       </td>
       <td data-label="Leads to">${editing ? this.editView(editing) : html`<a href=${link.url} rel="noopener noreferrer" class="target">${link.url}</a>`}</td>
-      <td data-label="Updated"><time datetime=${link.updatedAt}>${formatTime(link.updatedAt)}</time></td>
+      <td data-label="Updated"><time datetime=${parseTimestamp(link.updatedAt)?.toISOString() ?? nothing}>${formatTime(link.updatedAt)}</time></td>
       <td data-label="Actions" class="row-actions">${editing ? nothing : html`
         <button type="button" class="secondary" data-edit=${link.id} aria-label="Edit ${link.id}"
           @click=${() => { this.editing = { id: link.id, url: link.url, busy: false, error: null }; this.render(); this.focus("#edit-url"); }}>Edit</button>

@@ -1,0 +1,34 @@
+// What every scenario does: sign in through the issuer's page, wait for text, assert.
+import assert from "node:assert/strict";
+
+export { assert };
+
+export const PASSWORD = "local-password";
+
+/** Opens `site`, signs in as `email` on the issuer's page and waits for the app to show the user. */
+export async function signIn(page, site, email) {
+  await page.goto(site);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await submitSignIn(page, email);
+  await page.waitForURL((url) => url.origin === new URL(site).origin && !url.pathname.startsWith("/callback"));
+  await page.locator(".app-header .user").filter({ hasText: email }).waitFor();
+}
+
+/** Fills and sends the issuer's sign-in form (the page the app redirected to). */
+export async function submitSignIn(page, email) {
+  await page.locator('input[type="email"], input[name="username"], input[name="email"]').first().fill(email);
+  await page.locator('input[type="password"]').first().fill(PASSWORD);
+  await page.locator('button[type="submit"], input[type="submit"]').first().click();
+}
+
+/** Waits until `locator`'s text matches `expected` (a string it contains, or a RegExp). */
+export async function waitForText(locator, expected, timeout = 15_000) {
+  const deadline = Date.now() + timeout;
+  let last = "";
+  while (Date.now() < deadline) {
+    last = (await locator.textContent().catch(() => "")) ?? "";
+    if (expected instanceof RegExp ? expected.test(last) : last.includes(expected)) return last;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out waiting for ${expected} in ${locator}; last text: ${JSON.stringify(last)}`);
+}
