@@ -4,12 +4,17 @@
 // config.json is not part of a build: the host (a stack, or `make local`) writes it.
 // Usage: node web/build.mjs [client ...]   (default: every client)
 import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 import * as esbuild from "esbuild";
 
 const WEB = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+// The KVS WebRTC SDK reads its version from process.env.PACKAGE_VERSION, which its own build
+// defines; browsers have no `process`.
+const KVS_VERSION = require("amazon-kinesis-video-streams-webrtc/package.json").version;
 const SHARED_STATIC = path.join(WEB, "common", "static");
 
 async function clients() {
@@ -45,7 +50,11 @@ async function build(client) {
     metafile: true,
     logLevel: "warning",
     loader: { ".png": "file", ".svg": "file" },
-    define: { "process.env.NODE_ENV": '"production"', global: "globalThis" },
+    define: {
+      "process.env.NODE_ENV": '"production"',
+      "process.env.PACKAGE_VERSION": JSON.stringify(KVS_VERSION),
+      global: "globalThis",
+    },
   });
   const outputs = Object.keys(result.metafile.outputs).map((file) => path.relative(dist, file).split(path.sep).join("/"));
   const script = outputs.find((file) => /^assets\/app-[^/]+\.js$/.test(file));
