@@ -276,6 +276,7 @@ def robot_route(h: Handler, method: str, path: str, query: dict[str, list[str]],
     elif path == "/publish" and method == "POST":
         command = json.loads(body)
         h.state.commands.append({**command, "at": time.monotonic()})
+        h.state.publish("robot1/action", command if command.get("action") != "stop" else {"action": "stop"})
         h.send(202, {"topic": "robot1/action", "command": command})
     elif path == "/_commands":
         h.send(200, h.state.commands)

@@ -16,9 +16,10 @@ export async function signIn(page, site, email) {
 
 /** Fills and sends the issuer's sign-in form (the page the app redirected to). */
 export async function submitSignIn(page, email) {
-  await page.locator('input[type="email"], input[name="username"], input[name="email"]').first().fill(email);
-  await page.locator('input[type="password"]').first().fill(PASSWORD);
-  await page.locator('button[type="submit"], input[type="submit"]').first().click();
+  const form = page.locator("form").filter({ has: page.locator('input[type="password"]') }).first();
+  await form.locator('input[type="email"], input[name="username"], input[name="email"]').first().fill(email);
+  await form.locator('input[type="password"]').fill(PASSWORD);
+  await form.locator('button[type="submit"], input[type="submit"]').first().click();
 }
 
 /** Waits until `locator`'s text matches `expected` (a string it contains, or a RegExp). */
