@@ -76,6 +76,8 @@ export function newerSequence(candidate: string | null | undefined, current: str
 
 export class AskAroundMeApp {
   private location: Point | null = null;
+  /** Where `location` came from: the device's geolocation, or a place the user tapped. */
+  private locationSource: "device" | "map" | null = null;
   private locationNote = "Finding where you are…";
   private watchId: number | null = null;
   private questions = new Map<string, Question>();
@@ -127,7 +129,7 @@ export class AskAroundMeApp {
     this.locationNote = "Finding where you are…";
     this.render();
     this.watchId = navigator.geolocation.watchPosition(
-      (position) => this.setLocation({ lat: position.coords.latitude, lng: position.coords.longitude }, "your device"),
+      (position) => this.setLocation({ lat: position.coords.latitude, lng: position.coords.longitude }, "device"),
       (error) => {
         this.locationNote = error.code === error.PERMISSION_DENIED
           ? "Location is off for this site. Allow it in your browser, or tap the map to choose your place."
@@ -138,9 +140,10 @@ export class AskAroundMeApp {
     );
   }
 
-  private setLocation(point: Point, source: string): void {
+  private setLocation(point: Point, source: "device" | "map"): void {
     const moved = !this.location || distanceM(this.location, point) > 250;
     this.location = point;
+    this.locationSource = source;
     this.locationNote = `Showing questions within ${SEARCH_RADIUS_M / 1000} km of ${source === "map" ? "the place you chose" : "you"}.`;
     this.map?.setUser(point);
     if (moved) void this.loadQuestions();
@@ -156,7 +159,8 @@ export class AskAroundMeApp {
       this.render();
       return;
     }
-    if (!this.location || this.watchId === null || this.locationNote.includes("tap the map")) {
+    if (this.locationSource !== "device") {
+      // No device location (refused or unavailable): the tapped place stands in for it.
       if (this.watchId !== null) navigator.geolocation.clearWatch(this.watchId);
       this.watchId = null;
       this.setLocation(point, "map");
