@@ -13,6 +13,7 @@ import base64
 import hashlib
 import html
 import json
+import re
 import secrets
 import shutil
 import socket
@@ -117,9 +118,12 @@ def issuer_route(h: Handler, method: str, path: str, query: dict[str, list[str]]
                      "end_session_endpoint": f"{state.issuer}/logout", "response_types_supported": ["code"],
                      "code_challenge_methods_supported": ["S256"]})
     elif path == "/authorize" and method == "GET":
-        hidden = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in one.items())
-        h.send(200, f"""<!doctype html><html lang="en"><title>Sign in</title><form method="post" action="/authorize">{hidden}
-            <label>Email <input type="email" name="username"></label><label>Password <input type="password" name="password"></label>
+        hidden = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+                         for k, v in one.items())
+        h.send(200, f"""<!doctype html><html lang="en"><title>Sign in</title>
+            <form method="post" action="/authorize">{hidden}
+            <label>Email <input type="email" name="username"></label>
+            <label>Password <input type="password" name="password"></label>
             <button type="submit">Sign in</button></form></html>""", content_type="text/html")
     elif path == "/authorize" and method == "POST":
         form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
@@ -129,7 +133,8 @@ def issuer_route(h: Handler, method: str, path: str, query: dict[str, list[str]]
         code = secrets.token_urlsafe(16)
         state.codes[code] = {"email": form["username"], "challenge": form.get("code_challenge"),
                              "redirect_uri": form["redirect_uri"]}
-        h.send(302, headers={"Location": f"{form['redirect_uri']}?{urlencode({'code': code, 'state': form.get('state', '')})}"})
+        query = urlencode({"code": code, "state": form.get("state", "")})
+        h.send(302, headers={"Location": f"{form['redirect_uri']}?{query}"})
     elif path == "/token" and method == "POST":
         form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
         if form.get("grant_type") == "refresh_token" and form.get("refresh_token") in state.refresh:
@@ -178,8 +183,8 @@ def shortener_route(h: Handler, method: str, path: str, query: dict[str, list[st
             h.send(200, {"items": [{k: v for k, v in link.items() if k != "owner"} for link in page],
                          "next": page[-1]["id"] if rest else None})
         elif method == "POST":
-            import re
-            if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", str(data.get("id"))) or not re.fullmatch(r"https?://\S{1,2040}", str(data.get("url"))):
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", str(data.get("id"))) or not re.fullmatch(
+                    r"https?://\S{1,2040}", str(data.get("url"))):
                 h.send(400, {"message": "Invalid request body: [ECMA 262 regex does not match input string]"})
             elif data["id"] in state.links:
                 h.send(409, {"message": "A link with this id already exists"})
@@ -255,13 +260,15 @@ def askaroundme_route(h: Handler, method: str, path: str, query: dict[str, list[
             question["heatmap"] = cells
             question["seq"] += 1
             seq = str(question["seq"])
-        payload = {"event": "question.summary", **{k: _view(question)[k] for k in ("questionId", "type", "answerCount", "avgScore")},
-                   "seq": seq}
+        view = _view(question)
+        payload = {"event": "question.summary", "seq": seq,
+                   **{k: view[k] for k in ("questionId", "type", "answerCount", "avgScore")}}
         if question["type"] == "geo":
             payload["cells"] = cells
         state.publish(f"askaroundme/questions/{question['questionId']}", payload)
     elif path == "/realtime/session":
-        h.send(200, {"identityId": f"local:{sub}", "region": "us-east-1", "iotEndpoint": "", "clientIdPrefix": f"askaroundme-{sub}-",
+        h.send(200, {"identityId": f"local:{sub}", "region": "us-east-1", "iotEndpoint": "",
+                     "clientIdPrefix": f"askaroundme-{sub}-",
                      "topics": {"geo": "askaroundme/geo/<geohash5>", "question": "askaroundme/questions/<questionId>",
                                 "user": f"askaroundme/users/{sub}", "system": "askaroundme/system"}})
     else:
@@ -351,10 +358,13 @@ def start() -> StandIn:
                 "postLogoutRedirectUri": f"{site}/", "scope": "openid email profile", "idTokenForApi": True}
 
     configs = {
-        "shortener": lambda site: {"auth": auth(site), "apiUrl": urls["shortenerApi"], "shortLinkBase": urls["shortenerApi"]},
+        "shortener": lambda site: {"auth": auth(site), "apiUrl": urls["shortenerApi"],
+                                   "shortLinkBase": urls["shortenerApi"]},
         "askaroundme": lambda site: {"auth": auth(site), "apiUrl": urls["askaroundmeApi"], "region": "us-east-1",
-                                     "identityPoolId": None, "realtime": {"mode": "local", "url": urls["mqttWebSocket"]},
-                                     "tiles": {"url": f"{site}/tiles/{{z}}/{{x}}/{{y}}.png", "attribution": "No tiles (stand-in)"}},
+                                     "identityPoolId": None,
+                                     "realtime": {"mode": "local", "url": urls["mqttWebSocket"]},
+                                     "tiles": {"url": f"{site}/tiles/{{z}}/{{x}}/{{y}}.png",
+                                               "attribution": "No tiles (stand-in)"}},
         "robot": lambda site: {"auth": auth(site), "apiUrl": f"{urls['robotApi']}/publish", "region": "us-east-1",
                                "identityPoolId": None, "signalingChannelArn": None,
                                "telemetry": {"mode": "local", "url": urls["mqttWebSocket"], "topic": "robot1/telemetry",

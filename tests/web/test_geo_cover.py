@@ -5,6 +5,7 @@ import random
 import subprocess
 
 from ask_around_me.list_questions.logic import SEARCH_RADIUS_M, covering_geohashes
+
 from tests.web.conftest import NODE, ROOT
 
 
