@@ -162,9 +162,16 @@ export class RobotApp {
     }
     this.live = new LiveConnection({
       target: async () => {
-        const clientId = `viewer-${randomSuffix()}`;
-        if (telemetry.mode === "local") return { url: telemetry.url!, clientId };
-        return { url: await signedIotUrl(telemetry.url!, this.config.region, this.identityCredentials()), clientId };
+        const robot = telemetry.topic.split("/")[0];
+        if (telemetry.mode === "local") return { url: telemetry.url!, clientId: `${robot}-viewer-${randomSuffix()}` };
+        // `<robot>-viewer-<identity id>-<suffix>`: an IoT policy can then allow each signed-in
+        // identity its own client ids only (policy variable cognito-identity.amazonaws.com:sub).
+        const credentials = await this.identityCredentials()();
+        const identityId = (credentials as { identityId?: string }).identityId ?? "unknown";
+        return {
+          url: await signedIotUrl(telemetry.url!, this.config.region, this.identityCredentials()),
+          clientId: `${robot}-viewer-${identityId}-${randomSuffix()}`,
+        };
       },
       onStatus: (status, detail) => {
         this.liveStatus = status;
