@@ -19,3 +19,8 @@ def test_a_place_chosen_on_the_map_stands_in_for_a_refused_location(browser, ask
 def test_a_network_failure_is_shown_and_the_retry_succeeds(browser, askaroundme):
     result = browser.run("askaroundme", "networkFailureIsShownAndRetried", **askaroundme)
     assert "Could not reach" in result["message"]
+
+
+def test_an_expired_session_asks_to_sign_in_again(browser, askaroundme):
+    result = browser.run("askaroundme", "expiredSessionAsksToSignInAgain", **askaroundme)
+    assert "session has expired" in result["message"]

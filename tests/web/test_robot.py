@@ -31,3 +31,13 @@ def test_telemetry_shows_the_robot_online_then_silent_after_two_intervals(browse
 def test_the_video_is_a_clear_placeholder_locally(browser, robot):
     result = browser.run("robot", "videoIsAPlaceholderLocally", **robot)
     assert "Video is not available locally" in result["text"]
+
+
+def test_a_network_failure_is_shown_to_the_driver(browser, robot):
+    result = browser.run("robot", "networkFailureIsShown", **robot)
+    assert "Could not reach" in result["moving"]
+
+
+def test_an_expired_session_asks_to_sign_in_again(browser, robot):
+    result = browser.run("robot", "expiredSessionAsksToSignInAgain", **robot)
+    assert "session has expired" in result["message"]

@@ -1,6 +1,6 @@
 // Ask Around Me: ask, answer from a second user, the first user's page updating live (star
 // score and heat map), a place chosen on the map when location is off, a network failure.
-import { assert, signIn, waitForText } from "./helpers.mjs";
+import { assert, signIn, spoilSession, submitSignIn, waitForText } from "./helpers.mjs";
 
 const SPACE_NEEDLE = { latitude: 47.6205, longitude: -122.3493 };
 const NEARBY = { latitude: 47.6241, longitude: -122.3410 };
@@ -114,5 +114,18 @@ export async function networkFailureIsShownAndRetried(ctx) {
   await page.getByRole("button", { name: "Retry" }).click();
   await page.locator("#notice .notice-error").waitFor({ state: "detached" });
   await page.getByRole("heading", { name: "Questions near you" }).waitFor();
+  return { message };
+}
+
+export async function expiredSessionAsksToSignInAgain(ctx) {
+  const { site } = ctx.params;
+  const page = await user(ctx, "expired", site, "alice@example.com", SPACE_NEEDLE);
+  await spoilSession(page);
+  await page.reload(); // the question list meets the refusal, and the refresh token is refused too
+  const message = await waitForText(page.locator("#notice"), "session has expired");
+  await ctx.screenshot(page, "session-expired");
+  await page.getByRole("button", { name: "Sign in again" }).click();
+  await submitSignIn(page, "alice@example.com");
+  await waitForText(page.locator("#live-status"), "Live");
   return { message };
 }

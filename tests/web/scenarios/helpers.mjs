@@ -33,3 +33,20 @@ export async function waitForText(locator, expected, timeout = 15_000) {
   }
   throw new Error(`timed out waiting for ${expected} in ${locator}; last text: ${JSON.stringify(last)}`);
 }
+
+/**
+ * Makes the provider refuse the stored tokens (as when they expired or were revoked): the ID
+ * token's signature is spoiled, and the refresh token is one the issuer never gave. Takes
+ * effect on the next page load.
+ */
+export async function spoilSession(page) {
+  await page.evaluate(() => {
+    const key = Object.keys(sessionStorage).find((k) => k.startsWith("oidc.user:"));
+    const user = JSON.parse(sessionStorage.getItem(key));
+    const [header, payload] = user.id_token.split(".");
+    user.id_token = `${header}.${payload}.bm90LWEtc2lnbmF0dXJl`;
+    user.access_token = "expired";
+    user.refresh_token = "revoked";
+    sessionStorage.setItem(key, JSON.stringify(user));
+  });
+}

@@ -3,7 +3,7 @@
 // refused commands, telemetry online then silent, and the local video placeholder.
 import mqtt from "mqtt";
 
-import { assert, signIn, waitForText } from "./helpers.mjs";
+import { assert, signIn, spoilSession, submitSignIn, waitForText } from "./helpers.mjs";
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -180,4 +180,40 @@ export async function videoIsAPlaceholderLocally(ctx) {
   const text = await waitForText(page.locator("#video-placeholder"), "Video is not available locally");
   await ctx.screenshot(page, "placeholder");
   return { text };
+}
+
+export async function networkFailureIsShown(ctx) {
+  const { site, apiUrl } = ctx.params;
+  const page = await ctx.newPage("offline");
+  await signIn(page, site, "alice@example.com");
+  await page.route((url) => url.href.replace(/\/$/, "") === apiUrl.replace(/\/$/, ""), (route) => route.abort("internetdisconnected"));
+  await page.getByRole("button", { name: "Turn right" }).hover();
+  await page.mouse.down();
+  const moving = await waitForText(page.locator("#drive-error"), "Could not reach");
+  await page.mouse.up();
+  await waitForText(page.locator("#drive-error"), "The stop did not reach the robot");
+  await ctx.screenshot(page, "network-failure");
+  await page.unrouteAll({ behavior: "ignoreErrors" });
+  await page.keyboard.press(" ");
+  await page.locator("#drive-error").waitFor({ state: "detached" });
+  return { moving };
+}
+
+export async function expiredSessionAsksToSignInAgain(ctx) {
+  const { site, apiUrl } = ctx.params;
+  const page = await ctx.newPage("expired");
+  await signIn(page, site, "alice@example.com");
+  await spoilSession(page);
+  await page.reload();
+  const commands = recordCommands(page, apiUrl);
+  await page.getByRole("button", { name: "Forward" }).hover();
+  await page.mouse.down();
+  const message = await waitForText(page.locator("#notice"), "session has expired");
+  await page.mouse.up();
+  await ctx.screenshot(page, "session-expired");
+  assert.ok(commands.length >= 1);
+  await page.getByRole("button", { name: "Sign in again" }).click();
+  await submitSignIn(page, "alice@example.com");
+  await page.getByRole("button", { name: "Forward" }).waitFor();
+  return { message };
 }

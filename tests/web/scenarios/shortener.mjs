@@ -1,6 +1,6 @@
 // URL shortener dashboard: sign in, create, copy, edit, follow, delete; a taken id, the API's
 // validation message, a refused change, a network failure and an expired session.
-import { assert, signIn, submitSignIn, waitForText } from "./helpers.mjs";
+import { assert, signIn, spoilSession, submitSignIn, waitForText } from "./helpers.mjs";
 
 const unique = (prefix) => `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 
@@ -165,16 +165,7 @@ export async function expiredSessionAsksToSignInAgain(ctx) {
   const page = await ctx.newPage("owner");
   await signIn(page, site, "alice@example.com");
   await page.locator("#links-title").waitFor();
-  // The provider no longer accepts the stored tokens (expired or revoked): spoil them in place.
-  await page.evaluate(() => {
-    const key = Object.keys(sessionStorage).find((k) => k.startsWith("oidc.user:"));
-    const user = JSON.parse(sessionStorage.getItem(key));
-    const [header, payload] = user.id_token.split(".");
-    user.id_token = `${header}.${payload}.bm90LWEtc2lnbmF0dXJl`;
-    user.access_token = "expired";
-    user.refresh_token = "revoked";
-    sessionStorage.setItem(key, JSON.stringify(user));
-  });
+  await spoilSession(page);
   await page.reload(); // loading the links meets the refusal, and renewing with the refresh token fails
   const message = await waitForText(page.locator("#notice"), "session has expired");
   await ctx.screenshot(page, "session-expired");
