@@ -19,7 +19,7 @@ NODE_STAMP := node_modules/.installed
 WEB_STAMP := node_modules/.web-built
 WEB_SOURCES := $(shell find web -type d \( -name dist -o -name node_modules \) -prune -o -type f -print 2>/dev/null)
 
-.PHONY: install web synth lint lock test bench deploy clean
+.PHONY: install web synth lint lock test bench deploy clean local
 
 install: $(PY_STAMP) $(NODE_STAMP) $(WEB_STAMP)
 
@@ -62,6 +62,12 @@ lock: $(PY_STAMP)
 
 test: install
 	$(BIN)/python -m pytest -n auto
+
+## Every API of the suite on loopback, no AWS account (docs/local.md); Ctrl-C stops it all.
+## Its synth output is its own assembly (.cache/local/cdk.out: the templates with the local web
+## origins), synthesized by `python -m local` when stale, so `make local` needs only the install.
+local: install
+	$(BIN)/python -m local
 
 ## Every benchmark: synth wall time (suite vs an empty app), Ask Around Me radius search cost.
 bench: install

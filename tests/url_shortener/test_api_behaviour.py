@@ -5,7 +5,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.support.rest_api_emulator import RestApiEmulator, dynamodb_service
+from local.apigw.rest_api_emulator import RestApiEmulator, dynamodb_service
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"

@@ -1,6 +1,6 @@
 """Unit tests pinning the API Gateway mapping-template behaviours emulated by ``apigw_vtl``.
 
-Each test pins one behaviour; see the module docstring of ``tests.support.apigw_vtl`` for the
+Each test pins one behaviour; see the module docstring of ``local.apigw.apigw_vtl`` for the
 sources behind each choice.
 """
 
@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tests.support.apigw_vtl import (
+from local.apigw.apigw_vtl import (
     OverrideConflictError,
     Rendered,
     RequestParams,

@@ -1,4 +1,4 @@
-r"""Render API Gateway (REST API) mapping templates the way API Gateway does, for tests.
+r"""Render API Gateway (REST API) mapping templates the way API Gateway does.
 
 API Gateway runs mapping templates with Apache Velocity (Velocity 1.7 semantics) plus its
 own ``$input``, ``$util``, ``$context`` and ``$stageVariables`` variables. This module uses
@@ -1746,7 +1746,8 @@ def _clf_time(ts: datetime) -> str:
     return f"{ts.day:02d}/{_MONTHS[ts.month - 1]}/{ts.year}:{ts:%H:%M:%S} +0000"
 
 
-def _java_date(ts: datetime) -> str:
+def java_date(ts: datetime) -> str:
+    """``java.util.Date.toString()`` in UTC, as Cognito authorizers pass ``iat`` and ``exp`` claims."""
     return f"{_WEEKDAYS[ts.weekday()]} {_MONTHS[ts.month - 1]} {ts.day:02d} {ts:%H:%M:%S} UTC {ts.year}"
 
 
@@ -1789,7 +1790,7 @@ def default_context(*, email: str | None = None, now: datetime | int | None = No
         "stage": "prod",
         "identity": {
             "sourceIp": "198.51.100.7",
-            "userAgent": "pytest-apigw-vtl",
+            "userAgent": "apigw-vtl",
             "accountId": None,
             "apiKey": None,
             "apiKeyId": None,
@@ -1817,8 +1818,8 @@ def default_context(*, email: str | None = None, now: datetime | int | None = No
                 "aud": "exampleappclientid",
                 "token_use": "id",
                 "auth_time": str(issued),
-                "iat": _java_date(ts),
-                "exp": _java_date(ts + timedelta(hours=1)),
+                "iat": java_date(ts),
+                "exp": java_date(ts + timedelta(hours=1)),
             }
         }
     context = _deep_merge(context, overrides)

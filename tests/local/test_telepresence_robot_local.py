@@ -1,0 +1,35 @@
+"""The robot's drive API under ``python -m local``: commands published to the local broker."""
+from __future__ import annotations
+
+from local.oidc.client import http
+from local.settings import ROBOT_NAME
+from tests.local.conftest import LocalRun, Subscriber, client_config, sign_in
+
+
+def drive(run: LocalRun, token: str | None, command: dict):
+    headers = {"Origin": run.url("robot_web")}
+    if token:
+        headers["Authorization"] = token
+    return http("POST", client_config(run, "robot")["apiUrl"], json_body=command, headers=headers)
+
+
+def test_a_drive_command_is_published_to_the_robots_action_topic(local_suite: LocalRun, subscriber: Subscriber):
+    subscriber.subscribe(f"{ROBOT_NAME}/action")
+    answer = drive(local_suite, sign_in(local_suite, "robot")["id_token"], {"action": "left", "speed": 40})
+    assert answer.status == 202, answer.text
+    assert subscriber.wait_for(lambda messages: (f"{ROBOT_NAME}/action", {"action": "left", "speed": 40})
+                               in messages)
+
+
+def test_the_drive_api_echoes_the_web_clients_origin(local_suite: LocalRun):
+    answer = drive(local_suite, sign_in(local_suite, "robot")["id_token"], {"action": "stop"})
+    assert answer.header("access-control-allow-origin") == local_suite.url("robot_web")
+
+
+def test_a_command_outside_the_model_is_refused_before_the_function(local_suite: LocalRun):
+    answer = drive(local_suite, sign_in(local_suite, "robot")["id_token"], {"action": "fly"})
+    assert answer.status == 400 and answer.json()["message"].startswith("Invalid drive command")
+
+
+def test_driving_without_a_token_is_refused(local_suite: LocalRun):
+    assert drive(local_suite, None, {"action": "stop"}).status == 401
