@@ -1,7 +1,7 @@
 """Browser tests of the web clients: Debian's Chromium driven by playwright-core (Node), one
-scenario per test (tests/web/scenarios/<client>.mjs through tests/web/driver.mjs), against the
-local services. Screenshots go to test-artifacts/web/. Without Chromium or the Node packages
-the tests skip, except in CI (CI=true), where they fail.
+scenario per test (tests/web/scenarios/<client>.mjs through tests/web/driver.mjs), against
+`make local` (`python -m local`). Screenshots go to test-artifacts/web/. Without Chromium,
+mosquitto or the Node packages the tests skip, except in CI (CI=true), where they fail.
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+
+# One way to start `python -m local` for tests, shared with tests/local.
+from tests.local.conftest import _require_mosquitto, choose_ports, start_local
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -37,7 +40,8 @@ def _apt_install(package: str) -> str | None:
     if not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("apt-get") is None:
         return f"{package} is missing and cannot be installed here (apt-get as root)"
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "--no-install-recommends", package]
+    # Another process (mosquitto's install) may hold dpkg's lock: wait for it rather than fail.
+    install = ["apt-get", "-o", "DPkg::Lock::Timeout=600", "install", "-y", "--no-install-recommends", package]
     result = subprocess.run(install, env=env, capture_output=True, text=True, timeout=900)
     if result.returncode != 0:
         subprocess.run(["apt-get", "update"], env=env, capture_output=True, text=True, timeout=600)
@@ -92,14 +96,17 @@ class Sites:
 
 
 @pytest.fixture(scope="session")
-def sites(built_clients: None) -> Iterator[Sites]:
-    from tests.web import standin
-
-    running = standin.start()
+def sites(built_clients: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
+    """`python -m local` as a user starts it (`make local`), on free ports, for this session (per
+    xdist worker: the web ports are part of its assembly, so each run has its own)."""
+    _require_mosquitto()
+    workdir = tmp_path_factory.mktemp("web-local")
+    run = start_local(choose_ports(), workdir / "cdk.out", workdir)
+    run.wait_ready()
     try:
-        yield Sites({client: running.urls[client] for client in CLIENTS})
+        yield Sites({client: run.url(f"{client}_web") for client in CLIENTS})
     finally:
-        running.stop()
+        run.stop()
 
 
 @dataclass(frozen=True)

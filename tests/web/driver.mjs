@@ -5,7 +5,7 @@
 //
 // Only loopback is ever reached: every request to another host is aborted, and the browser
 // resolves no host name but localhost.
-import { mkdir } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -49,6 +49,9 @@ const context = {
   },
   async screenshot(page, name) {
     await mkdir(artifacts, { recursive: true });
+    // test-artifacts/ ignores itself, like pytest's cache folder.
+    await writeFile(path.join(artifacts, "..", ".gitignore"), "# Screenshots of the browser tests (tests/web).\n*\n", { flag: "wx" })
+      .catch(() => undefined);
     const file = path.join(artifacts, `${client}-${scenario}-${name}.png`);
     await page.screenshot({ path: file, fullPage: true });
     return file;
