@@ -30,3 +30,9 @@ def test_a_network_failure_is_shown_and_the_retry_succeeds(browser, shortener):
 def test_an_expired_session_asks_to_sign_in_again(browser, shortener):
     result = browser.run("shortener", "expiredSessionAsksToSignInAgain", **shortener)
     assert "session has expired" in result["message"]
+
+
+
+def test_an_expired_token_is_never_sent_and_the_user_is_asked_to_sign_in_again(browser, shortener):
+    result = browser.run("shortener", "anExpiredTokenIsNeverSent", **shortener)
+    assert "session has expired" in result["message"]

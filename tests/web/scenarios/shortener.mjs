@@ -174,3 +174,30 @@ export async function expiredSessionAsksToSignInAgain(ctx) {
   await page.locator("#links-title").waitFor();
   return { message };
 }
+
+export async function anExpiredTokenIsNeverSent(ctx) {
+  const { site, apiUrl } = ctx.params;
+  const page = await ctx.newPage("owner");
+  await signIn(page, site, "alice@example.com");
+  await page.locator("#links-title").waitFor();
+  await page.evaluate(() => {
+    const key = Object.keys(sessionStorage).find((k) => k.startsWith("oidc.user:"));
+    const user = JSON.parse(sessionStorage.getItem(key));
+    const past = Math.floor(Date.now() / 1000) - 60;
+    user.profile.exp = past; // the page an hour later: the ID token has expired
+    user.expires_at = past;
+    sessionStorage.setItem(key, JSON.stringify(user));
+  });
+  const api = new URL(apiUrl);
+  const sent = [];
+  page.on("request", (request) => {
+    if (new URL(request.url()).origin === api.origin) sent.push(request.url());
+  });
+  await page.reload();
+  const message = await waitForText(page.locator("#notice"), "session has expired");
+  assert.deepEqual(sent, [], "nothing was sent to the API with the expired token");
+  await page.getByRole("button", { name: "Sign in again" }).click();
+  await submitSignIn(page, "alice@example.com");
+  await page.locator("#links-title").waitFor();
+  return { message };
+}

@@ -68,7 +68,7 @@ export class Api {
   }
 
   private async send(method: string, url: URL, body: unknown): Promise<Response> {
-    const headers: Record<string, string> = { Authorization: `Bearer ${this.session.token()}` };
+    const headers: Record<string, string> = { Authorization: `Bearer ${await this.session.token()}` };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     try {
       return await fetch(url, {

@@ -20,6 +20,7 @@ const CLOCK_SKEW_SECONDS = 30;
 export class Session {
   private readonly manager: UserManager;
   private user: User | null = null;
+  private renewing: Promise<boolean> | null = null;
   private readonly listeners = new Set<() => void>();
 
   constructor(private readonly config: AuthConfig) {
@@ -105,26 +106,49 @@ export class Session {
     }
   }
 
-  /** The token the APIs take, or SessionExpiredError when there is none that is still valid. */
-  token(): string {
-    const user = this.user;
-    if (!user) throw new SessionExpiredError("You are not signed in.");
+  /**
+   * The token the APIs take. An expired one is first renewed with the refresh token;
+   * SessionExpiredError when that is not possible.
+   */
+  async token(): Promise<string> {
+    const user = await this.current();
     const token = this.config.idTokenForApi ? user.id_token : user.access_token;
+    if (!token) throw new SessionExpiredError();
+    return token;
+  }
+
+  /** The ID token, which identity pools take whatever the APIs are sent (renewed like `token`). */
+  async idToken(): Promise<string> {
+    const token = (await this.current()).id_token;
+    if (!token) throw new SessionExpiredError();
+    return token;
+  }
+
+  private async current(): Promise<User> {
+    if (!this.user) throw new SessionExpiredError("You are not signed in.");
+    if (!this.expired(this.user)) return this.user;
+    if (await this.renew()) return this.user!;
+    await this.expire();
+    throw new SessionExpiredError();
+  }
+
+  private expired(user: User): boolean {
     const expiresAt = this.config.idTokenForApi ? Number(user.profile.exp) : user.expires_at;
-    if (!token || (expiresAt && expiresAt - CLOCK_SKEW_SECONDS <= Date.now() / 1000)) throw new SessionExpiredError();
-    return token;
+    return Boolean(expiresAt && expiresAt - CLOCK_SKEW_SECONDS <= Date.now() / 1000);
   }
 
-  /** The ID token, which identity pools take whatever the APIs are sent. */
-  idToken(): string {
-    const token = this.user?.id_token;
-    if (!token) throw new SessionExpiredError("You are not signed in.");
-    this.token(); // same expiry rule
-    return token;
+  /**
+   * Renews the tokens with the refresh token; false when that is not possible. One renewal at
+   * a time: callers that need one meanwhile share it (a refresh token may be good only once).
+   */
+  renew(): Promise<boolean> {
+    this.renewing ??= this.refresh().finally(() => {
+      this.renewing = null;
+    });
+    return this.renewing;
   }
 
-  /** Renews the tokens with the refresh token; false when that is not possible. */
-  async renew(): Promise<boolean> {
+  private async refresh(): Promise<boolean> {
     if (!this.user?.refresh_token) return false;
     try {
       this.user = await this.manager.signinSilent();

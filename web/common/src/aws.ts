@@ -26,7 +26,7 @@ export interface IdentityPoolLogin {
   region: string;
   identityPoolId: string;
   authority: string;
-  idToken: () => string;
+  idToken: () => Promise<string>;
   /** The identity to use when the backend already looked it up (Ask Around Me's session). */
   identityId?: string;
 }
@@ -37,7 +37,7 @@ export function identityPoolCredentials(login: IdentityPoolLogin): CredentialSou
   let cached: AwsCredentialIdentity | null = null;
   return async () => {
     if (cached?.expiration && cached.expiration.getTime() - RENEW_BEFORE_MS > Date.now()) return cached;
-    const logins = { [loginProvider(login.authority)]: login.idToken() };
+    const logins = { [loginProvider(login.authority)]: await login.idToken() };
     const provider = login.identityId
       ? fromCognitoIdentity({ clientConfig, identityId: login.identityId, logins })
       : fromCognitoIdentityPool({ clientConfig, identityPoolId: login.identityPoolId, logins });
