@@ -54,6 +54,9 @@ export async function createEditDeleteAndFollow(ctx) {
   const afterDelete = { status: answer.status(), location: answer.headers().location };
   assert.notEqual(afterDelete.location, second, "a deleted short link no longer leads to its address");
   await ctx.screenshot(page, "deleted");
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("button", { name: "Sign in" }).waitFor();
+  assert.equal(new URL(page.url()).origin, new URL(site).origin, "signing out comes back to the dashboard");
   return { id, afterDelete };
 }
 

@@ -1,7 +1,7 @@
 import { html, nothing, render, type TemplateResult } from "lit-html";
 
 import {
-  Api, ApiError, formatAge, formatTime, headerView, identityPoolCredentials, LiveConnection, NetworkError, noticeView,
+  Api, formatAge, formatTime, headerView, identityPoolCredentials, LiveConnection, noticeView,
   randomSuffix, Session, SessionExpiredError, signedIotUrl, signInView, type BaseConfig, type CredentialSource,
   type LiveStatus, type Notice,
 } from "@srs/web-common";
@@ -95,8 +95,7 @@ export class RobotApp {
         this.notice = { kind: "error", text: error.message, action: { label: "Sign in again", run: () => void this.session.signIn() } };
         this.render();
       }
-      throw error instanceof ApiError || error instanceof NetworkError || error instanceof SessionExpiredError
-        ? error : new Error(String(error));
+      throw error;
     }
   }
 
