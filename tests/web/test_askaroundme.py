@@ -24,3 +24,8 @@ def test_a_network_failure_is_shown_and_the_retry_succeeds(browser, askaroundme)
 def test_an_expired_session_asks_to_sign_in_again(browser, askaroundme):
     result = browser.run("askaroundme", "expiredSessionAsksToSignInAgain", **askaroundme)
     assert "session has expired" in result["message"]
+
+
+def test_a_bad_configuration_names_the_key_at_fault(browser, askaroundme):
+    result = browser.run("askaroundme", "aBadConfigurationNamesTheKeyAtFault", **askaroundme)
+    assert result["message"].strip() == 'config.json: realtime.mode must be one of "iot", "local"'

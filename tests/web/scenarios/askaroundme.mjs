@@ -129,3 +129,16 @@ export async function expiredSessionAsksToSignInAgain(ctx) {
   await waitForText(page.locator("#live-status"), "Live");
   return { message };
 }
+
+export async function aBadConfigurationNamesTheKeyAtFault(ctx) {
+  const { site } = ctx.params;
+  const page = await ctx.newPage("misconfigured");
+  const served = await (await fetch(`${site}/config.json`)).json();
+  await page.route(`${site}/config.json`, (route) => route.fulfill({
+    contentType: "application/json", body: JSON.stringify({ ...served, realtime: { mode: "mqtt", url: null } }),
+  }));
+  await page.goto(site);
+  const message = await waitForText(page.getByRole("alert"), "config.json: realtime.mode must be one of");
+  await ctx.screenshot(page, "bad-config");
+  return { message };
+}
