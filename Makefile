@@ -14,10 +14,14 @@ export AWS_CDK_NOTICES := false
 
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+# The web clients (web/<client>/dist, which the stacks deploy) are rebuilt only when a source
+# file under web/ or the lock changed; the stamp lives in node_modules, so `make clean` resets it.
+WEB_STAMP := node_modules/.web-built
+WEB_SOURCES := $(shell find web -type d \( -name dist -o -name node_modules \) -prune -o -type f -print 2>/dev/null)
 
-.PHONY: install synth lint lock test bench deploy clean local
+.PHONY: install web synth lint lock test bench deploy clean local
 
-install: $(PY_STAMP) $(NODE_STAMP)
+install: $(PY_STAMP) $(NODE_STAMP) $(WEB_STAMP)
 
 $(PY_STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -28,6 +32,13 @@ $(PY_STAMP): requirements.txt requirements-dev.txt
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+## Build the three web clients into web/<client>/dist (esbuild; part of `make install`).
+web: $(WEB_STAMP)
+
+$(WEB_STAMP): $(NODE_STAMP) package-lock.json $(WEB_SOURCES)
+	node web/build.mjs
 	@touch $@
 
 ## Synthesize every stack into cdk.out/ (cdk-nag runs inside synth), then lint the templates.
