@@ -80,4 +80,4 @@ deploy: install
 	cdk deploy $(if $(REGION),-c region=$(REGION)) $(STACKS)
 
 clean:
-	rm -rf cdk.out .pytest_cache .cache $(VENV) node_modules
+	rm -rf cdk.out .pytest_cache .cache $(VENV) node_modules web/*/dist test-artifacts
