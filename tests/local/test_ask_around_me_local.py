@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from local.oidc.client import http
-from tests.local.conftest import LocalRun, Subscriber, client_config, eventually, sign_in
+from tests.support.local_suite import LocalRun, Subscriber, client_config, eventually, sign_in
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from local.oidc.client import http
 from local.settings import MARS_API_KEY
-from tests.local.conftest import LocalRun
+from tests.support.local_suite import LocalRun
 
 
 def test_the_display_data_is_composed_from_the_fake_feeds(local_suite: LocalRun):

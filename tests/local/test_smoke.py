@@ -10,7 +10,7 @@ import pytest
 
 from local.oidc.client import http
 from local.processes import port_free
-from tests.local.conftest import LocalRun, Subscriber, _require_mosquitto, choose_ports, start_local
+from tests.support.local_suite import LocalRun, Subscriber, choose_ports, require_mosquitto, start_local
 
 HTTP_CHECKS = {  # port name -> (method, path, expected status): what each service answers unauthenticated
     "oidc": ("GET", "/", 200),
@@ -26,7 +26,7 @@ HTTP_CHECKS = {  # port name -> (method, path, expected status): what each servi
 
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory: pytest.TempPathFactory):
-    _require_mosquitto()
+    require_mosquitto()
     workdir = tmp_path_factory.mktemp("smoke")
     return choose_ports(), workdir / "cdk.out", workdir
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from local.oidc.client import http
 from local.settings import ROBOT_NAME
-from tests.local.conftest import LocalRun, Subscriber, client_config, sign_in
+from tests.support.local_suite import LocalRun, Subscriber, client_config, sign_in
 
 
 def drive(run: LocalRun, token: str | None, command: dict):

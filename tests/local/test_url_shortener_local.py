@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from local.oidc.client import http
-from tests.local.conftest import LocalRun, client_config, sign_in
+from tests.support.local_suite import LocalRun, client_config, sign_in
 
 ORIGIN_PORT = "shortener_web"
 

@@ -8,7 +8,7 @@ import pytest
 from local.httpserver import Request, Response
 from local.settings import Settings
 from local.web import web_handler
-from tests.local.conftest import LocalRun, client_config
+from tests.support.local_suite import LocalRun, client_config
 
 CONTRACT_KEYS = {  # web/README.md: the keys of each client's config.json
     "shortener": {"auth", "apiUrl", "shortLinkBase"},

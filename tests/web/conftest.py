@@ -18,8 +18,7 @@ from typing import Any, Iterator
 
 import pytest
 
-# One way to start `python -m local` for tests, shared with tests/local.
-from tests.local.conftest import _require_mosquitto, choose_ports, start_local
+from tests.support.local_suite import choose_ports, require_mosquitto, start_local
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -99,7 +98,7 @@ class Sites:
 def sites(built_clients: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
     """`python -m local` as a user starts it (`make local`), on free ports, for this session (per
     xdist worker: the web ports are part of its assembly, so each run has its own)."""
-    _require_mosquitto()
+    require_mosquitto()
     workdir = tmp_path_factory.mktemp("web-local")
     run = start_local(choose_ports(), workdir / "cdk.out", workdir)
     run.wait_ready()
