@@ -48,6 +48,7 @@ def client_config(client: WebClient, settings: Settings) -> dict[str, Any]:
     return web_config.robot_config(
         auth=auth, api_url=settings.url("robot_api", "/publish"), region=REGION, identity_pool_id=None,
         signaling_channel_arn=None, telemetry_mode="local", telemetry_url=broker,
+        telemetry_session_url=settings.url("robot_api", "/session"),
         telemetry_topic=f"{ROBOT_NAME}/telemetry", telemetry_interval_seconds=_telemetry_interval(settings))
 
 

@@ -3,7 +3,7 @@
 Routes, JWT authorizer and CORS come from the template; the functions write moto's DynamoDB
 and SQS; the event source mappings feed the SQS consumers (save_question, save_answer) and
 the stream consumers (aggregate_answers, publish_updates), whose IoT publishes go to the
-local broker. ``POST /realtime/session`` runs the real connect_realtime against moto's
+local broker. ``POST /realtime/session`` runs the real session function (open_session) against moto's
 Cognito identity pool and IoT policy (locally the browser connects to the broker's
 WebSocket listener instead, without credentials).
 """

@@ -42,9 +42,10 @@ def ask_around_me_config(*, auth: Mapping[str, Any], api_url: str, region: str, 
 
 
 def robot_config(*, auth: Mapping[str, Any], api_url: str, region: str, identity_pool_id: str | None,
-                 signaling_channel_arn: str | None, telemetry_mode: str, telemetry_url: str, telemetry_topic: str,
-                 telemetry_interval_seconds: int) -> dict[str, Any]:
+                 signaling_channel_arn: str | None, telemetry_mode: str, telemetry_url: str,
+                 telemetry_session_url: str, telemetry_topic: str, telemetry_interval_seconds: int) -> dict[str, Any]:
     return {"auth": dict(auth), "apiUrl": api_url, "region": region, "identityPoolId": identity_pool_id,
             "signalingChannelArn": signaling_channel_arn,
-            "telemetry": {"mode": telemetry_mode, "url": telemetry_url, "topic": telemetry_topic,
+            "telemetry": {"mode": telemetry_mode, "url": telemetry_url, "sessionUrl": telemetry_session_url,
+                          "topic": telemetry_topic,
                           "intervalSeconds": telemetry_interval_seconds}}

@@ -1,4 +1,5 @@
-"""The drive API: ``POST /publish`` for signed-in users, validated, published to the robot.
+"""The drive API: ``POST /publish`` for signed-in users, validated, published to the robot;
+``POST /session`` readies a signed-in viewer's identity for the robot's telemetry over MQTT.
 
 API Gateway checks the Cognito id token and the body (a JSON schema model built from the
 drive function's own rules) before the function runs; the function checks again and
@@ -33,6 +34,7 @@ from stacks.telepresence_robot.config import TelepresenceRobotConfig
 FUNCTION_DIR = Path(__file__).resolve().parents[2] / "lambda_src" / "telepresence_robot" / "drive"
 STAGE_NAME = "prod"
 PUBLISH_PATH = "publish"
+SESSION_PATH = "session"
 
 INVALID_COMMAND_MESSAGE = (
     f"Invalid drive command: send a JSON object with 'action' (one of {', '.join(drive.ACTIONS)}) and "
@@ -47,7 +49,8 @@ def command_schema() -> apigw.JsonSchema:
 
 
 class DriveApi(Construct):
-    """REST API with one route, ``POST /publish``, in front of the drive function.
+    """REST API in front of the drive function (``POST /publish``) and the viewers' session
+    function (``POST /session``, stacks/common/browser_iot.py), both for signed-in users.
 
     ``allowed_origins`` are the CORS origins, the primary first: the one on responses API
     Gateway generates itself, which cannot echo one of several (the configured origins with the
@@ -55,7 +58,7 @@ class DriveApi(Construct):
 
     def __init__(self, scope: Construct, id_: str, *, config: TelepresenceRobotConfig, robot_name: str,
                  user_pool: cognito.IUserPool, data_endpoint: str, action_topic_arn: str,
-                 allowed_origins: tuple[str, ...]) -> None:
+                 allowed_origins: tuple[str, ...], session_function: PythonFunction) -> None:
         super().__init__(scope, id_)
         self.function = PythonFunction(
             self, "Drive", entry=FUNCTION_DIR, service_name=f"telepresence-robot-{robot_name}",
@@ -67,7 +70,8 @@ class DriveApi(Construct):
             sid="PublishToOwnRobotsActionTopicOnly", actions=["iot:Publish"], resources=[action_topic_arn]))
 
         rest = observed_rest_api(
-            self, api_name="drive", description=f"Drive robot {robot_name}: POST /publish", stage_name=STAGE_NAME,
+            self, api_name="drive", description=f"Drive robot {robot_name}: POST /publish, POST /session",
+            stage_name=STAGE_NAME,
             rate_limit=config.throttle_rate_limit, burst_limit=config.throttle_burst_limit,
             log_retention_days=config.observability.log_retention_days,
             waf_requests_per_ip_per_5_min=config.waf_requests_per_ip_per_5_min)
@@ -86,8 +90,20 @@ class DriveApi(Construct):
             "POST", apigw.LambdaIntegration(self.function.function, proxy=True),
             authorization_type=apigw.AuthorizationType.COGNITO, authorizer=self.authorizer,
             request_validator=self.validator, request_models={JSON: self.command_model})
-        self.preflight = publish.add_cors_preflight(
+        self._allow_browsers(publish, allowed_origins)
+        self.publish_url = self.api.url_for_path(f"/{PUBLISH_PATH}")
+
+        # No body is read: the caller's id token is all the session function needs.
+        session = self.api.root.add_resource(SESSION_PATH)
+        self.session_method = session.add_method(
+            "POST", apigw.LambdaIntegration(session_function.function, proxy=True),
+            authorization_type=apigw.AuthorizationType.COGNITO, authorizer=self.authorizer)
+        self._allow_browsers(session, allowed_origins)
+        self.session_url = self.api.url_for_path(f"/{SESSION_PATH}")
+
+    @staticmethod
+    def _allow_browsers(resource: apigw.Resource, allowed_origins: tuple[str, ...]) -> None:
+        preflight = resource.add_cors_preflight(
             allow_origins=list(allowed_origins), allow_methods=["POST", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type"], max_age=cdk.Duration.minutes(10), status_code=204)
-        acknowledge_unauthenticated(self.preflight, PREFLIGHT_REASON)
-        self.publish_url = self.api.url_for_path(f"/{PUBLISH_PATH}")
+        acknowledge_unauthenticated(preflight, PREFLIGHT_REASON)

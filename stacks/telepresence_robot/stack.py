@@ -38,6 +38,7 @@ OUTPUT_SIGNALING_CHANNEL_ARN = "SignalingChannelArn"
 OUTPUT_TELEMETRY_INTERVAL_SECONDS = "TelemetryIntervalSeconds"
 # Output keys the web app is configured from.
 OUTPUT_API_URL = "ApiUrl"
+OUTPUT_SESSION_URL = "SessionUrl"
 OUTPUT_USER_POOL_ID = "UserPoolId"
 OUTPUT_USER_POOL_CLIENT_ID = "UserPoolClientId"
 OUTPUT_IDENTITY_POOL_ID = "IdentityPoolId"
@@ -61,15 +62,18 @@ class TelepresenceRobotStack(cdk.Stack):
         self.site = StaticSite(self, "Web", client="robot", title=f"Telepresence robot {robot_name}",
                                log_retention_days=config.observability.log_retention_days) \
             if config.web_client else None
+        allowed_origins = cors_origins(config.allowed_origins, site=self.site)
         self.viewers = RobotViewers(
             self, "Viewers", robot_name=robot_name, settings=config.user_pool_settings(robot_name),
             domain_label=config.domain_label(robot_name), self_sign_up=config.self_sign_up,
             removal_policy=config.data_removal_policy, channel_arn=self.device.channel.attr_arn,
+            data_endpoint=self.data_endpoint.address, telemetry_topic=self.device.telemetry_topic,
+            log_retention_days=config.observability.log_retention_days, allowed_origins=allowed_origins,
             site_url=self.site.url if self.site else None)
         self.api = DriveApi(self, "DriveApi", config=config, robot_name=robot_name,
                             user_pool=self.viewers.user_pool, data_endpoint=self.data_endpoint.address,
-                            action_topic_arn=self.device.action_topic_arn,
-                            allowed_origins=cors_origins(config.allowed_origins, site=self.site))
+                            action_topic_arn=self.device.action_topic_arn, allowed_origins=allowed_origins,
+                            session_function=self.viewers.session_function)
         self.telemetry = RobotTelemetry(
             self, "Telemetry", robot_name=robot_name, telemetry_topic=self.device.telemetry_topic,
             alarms=self.alarm_topic, silence_alarm_minutes=config.silence_alarm_minutes,
@@ -80,6 +84,10 @@ class TelepresenceRobotStack(cdk.Stack):
             self, "DriveErrors", threshold=0,
             metric=self.api.function.function.metric_errors(period=one_minute),
             description=f"The drive function of robot {robot_name} failed")
+        self.alarm_topic.alarm(
+            self, "SessionErrors", threshold=0,
+            metric=self.viewers.session_function.function.metric_errors(period=one_minute),
+            description=f"The viewer session function of robot {robot_name} failed (no telemetry for viewers)")
         self.alarm_topic.alarm(
             self, "Api5xx", threshold=0,
             metric=self.api.api.deployment_stage.metric_server_error(period=one_minute, statistic="Sum"),
@@ -99,6 +107,7 @@ class TelepresenceRobotStack(cdk.Stack):
             OUTPUT_TELEMETRY_INTERVAL_SECONDS: (str(config.telemetry_interval_seconds),
                                                 "Seconds between the robot's telemetry reports"),
             OUTPUT_API_URL: (self.api.publish_url, "POST drive commands here with a Cognito id token"),
+            OUTPUT_SESSION_URL: (self.api.session_url, "POST here (Cognito id token) before receiving telemetry"),
             OUTPUT_USER_POOL_ID: (self.viewers.user_pool.user_pool_id, None),
             OUTPUT_USER_POOL_CLIENT_ID: (self.viewers.client.user_pool_client_id, None),
             OUTPUT_IDENTITY_POOL_ID: (self.viewers.identity_pool_id,
@@ -126,7 +135,7 @@ class TelepresenceRobotStack(cdk.Stack):
                 api_url=self.api.publish_url, region=cdk.Aws.REGION, identity_pool_id=self.viewers.identity_pool_id,
                 signaling_channel_arn=self.device.channel.attr_arn,
                 telemetry_mode="iot", telemetry_url=f"wss://{data_endpoint}/mqtt",
-                telemetry_topic=self.device.telemetry_topic,
+                telemetry_session_url=self.api.session_url, telemetry_topic=self.device.telemetry_topic,
                 telemetry_interval_seconds=config.telemetry_interval_seconds),
             connect_sources=[execute_api_origin(self.api.api.rest_api_id),
                              *cognito_sign_in_sources(users.hosted_domain_url),

@@ -29,7 +29,7 @@ IDENTITY = "${cognito-identity.amazonaws.com:sub}"
 IOT_ARN = "arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}:"
 
 API_FUNCTIONS = ("post_question", "post_answer", "list_questions", "get_answers", "get_heatmap",
-                 "delete_answer", "connect_realtime")
+                 "delete_answer", "open_session")
 CONSUMERS = ("save_question", "save_answer", "aggregate_answers", "publish_updates")
 DEPLOY_TIME = ("detach_policy_targets",)
 FUNCTIONS = API_FUNCTIONS + CONSUMERS + DEPLOY_TIME
@@ -41,7 +41,7 @@ ROUTES = {
     "GET /questions/{id}/heatmap": "get_heatmap",
     "POST /answers": "post_answer",
     "DELETE /answers/{questionId}": "delete_answer",
-    "POST /realtime/session": "connect_realtime",
+    "POST /realtime/session": "open_session",
 }
 WRITE_ROUTES = {route for route in ROUTES if route.split()[0] in ("POST", "DELETE")}
 
@@ -82,7 +82,7 @@ DOCUMENTED_GRANTS = {
         (STREAM_READ, "table/Questions.StreamArn"),
         ("sqs:SendMessage", "queue/PublishFailures")),
     # AttachPolicy to a Cognito identity has no resource-level permission.
-    "connect_realtime": _grants(("iot:AttachPolicy", "*")),
+    "open_session": _grants(("iot:AttachPolicy", "*")),
     # ListTargetsForPolicy is authorized on the policy; DetachPolicy on its target, and a
     # Cognito identity has no resource type.
     "detach_policy_targets": _grants(("iot:ListTargetsForPolicy", "iot-policy/BrowserIotPolicy"),
@@ -108,7 +108,8 @@ def _functions(template_json: dict) -> dict[str, str]:
     """Function name (from the handler ``ask_around_me.<name>.handler.handler``) -> logical id."""
     found = {}
     for logical_id, resource in resources(template_json, "AWS::Lambda::Function").items():
-        match = re.fullmatch(r"ask_around_me\.(\w+)\.handler\.handler", resource["Properties"].get("Handler", ""))
+        handler = resource["Properties"].get("Handler", "")
+        match = re.fullmatch(r"(?:ask_around_me|browser_iot)\.(\w+)\.handler\.handler", handler)
         if match:
             assert match.group(1) not in found, f"two functions with handler {match.group(0)}"
             found[match.group(1)] = logical_id
@@ -526,8 +527,8 @@ def test_publish_updates_publishes_only_to_geo_and_question_topics(template_json
     assert {action for action, _ in granted if action.startswith("iot:")} == {"iot:Publish"}
 
 
-def test_connect_realtime_may_only_attach_iot_policies(template_json):
-    granted = _function_permissions(template_json, "connect_realtime") - _execution_grants("connect_realtime")
+def test_open_session_may_only_attach_iot_policies(template_json):
+    granted = _function_permissions(template_json, "open_session") - _execution_grants("open_session")
     assert {action for action, _ in granted} == {"iot:AttachPolicy"}
 
 
@@ -740,8 +741,8 @@ def test_the_iot_policy_allows_browsers_exactly_what_their_role_allows(template_
     assert iot_grants == BROWSER_GRANTS
 
 
-def test_connect_realtime_attaches_the_iot_policy_for_identities_of_the_pool(template_json):
-    env = _env(template_json, "connect_realtime")
+def test_open_session_attaches_the_iot_policy_for_identities_of_the_pool(template_json):
+    env = _env(template_json, "open_session")
     iot_policy_id, _ = one(template_json, "AWS::IoT::Policy")
     pool_id, _ = one(template_json, "AWS::Cognito::IdentityPool")
     _, authorizer = one(template_json, "AWS::ApiGatewayV2::Authorizer")
@@ -751,7 +752,8 @@ def test_connect_realtime_attaches_the_iot_policy_for_identities_of_the_pool(tem
     assert authorizer["Properties"]["JwtConfiguration"]["Issuer"] == {"Fn::GetAtt": [user_pool_id, "ProviderURL"]}
     # The identity pool's name for the user pool, which is the Logins key of its tokens.
     assert env["LOGIN_PROVIDER"] == {"Fn::GetAtt": [user_pool_id, "ProviderName"]}
-    assert env["TOPIC_PREFIX"] == PREFIX
+    assert env["CLIENT_ID_PREFIX"] == PREFIX
+    assert json.loads(env["SESSION_TOPICS"])["user"] == f"{PREFIX}/users/{{identityId}}"
 
 
 def test_the_ats_data_endpoint_is_described_at_deploy_time_and_given_to_the_publisher(template_json):
@@ -763,7 +765,7 @@ def test_the_ats_data_endpoint_is_described_at_deploy_time_and_given_to_the_publ
     address = {"Fn::GetAtt": [endpoint_id, "endpointAddress"]}
     assert _env(template_json, "publish_updates")["IOT_DATA_ENDPOINT"] == address
     assert _env(template_json, "publish_updates")["TOPIC_PREFIX"] == PREFIX
-    assert _env(template_json, "connect_realtime")["IOT_DATA_ENDPOINT"] == address
+    assert _env(template_json, "open_session")["IOT_DATA_ENDPOINT"] == address
 
 
 def _policy_targets_resource(template_json: dict) -> tuple[str, dict]:
@@ -795,9 +797,9 @@ def test_the_custom_resource_keeps_its_function_and_permissions_until_its_delete
     assert _functions(template_json)["detach_policy_targets"] in depends_on
 
 
-def test_connect_realtime_is_deleted_before_the_policy_is_detached(template_json):
+def test_open_session_is_deleted_before_the_policy_is_detached(template_json):
     resource_id, _ = _policy_targets_resource(template_json)
-    connect = template_json["Resources"][_functions(template_json)["connect_realtime"]]
+    connect = template_json["Resources"][_functions(template_json)["open_session"]]
     assert resource_id in as_list(connect.get("DependsOn", []))
 
 
@@ -895,7 +897,7 @@ def test_an_auth0_issuer_is_registered_verbatim_and_logs_in_under_its_name_witho
     # IAM and STS compare the token's iss with the provider URL as registered (Auth0's iss ends
     # in "/"); the identity pool's Logins key is that URL without scheme and trailing slash.
     _, provider = one(external_json, "AWS::IAM::OIDCProvider")
-    login = _env(external_json, "connect_realtime")["LOGIN_PROVIDER"]
+    login = _env(external_json, "open_session")["LOGIN_PROVIDER"]
     assert EXTERNAL_ISSUER.endswith("/")
     assert provider["Properties"]["Url"] == EXTERNAL_ISSUER
     assert login == "example.eu.auth0.com"
@@ -917,7 +919,7 @@ def test_an_existing_oidc_provider_is_referenced_instead_of_created(existing_pro
     assert not resources(existing_provider_json, "AWS::IAM::OIDCProvider")
     _, pool = one(existing_provider_json, "AWS::Cognito::IdentityPool")
     assert pool["Properties"]["OpenIdConnectProviderARNs"] == [EXISTING_PROVIDER_ARN]
-    assert _env(existing_provider_json, "connect_realtime")["LOGIN_PROVIDER"] == "example.eu.auth0.com"
+    assert _env(existing_provider_json, "open_session")["LOGIN_PROVIDER"] == "example.eu.auth0.com"
 
 
 def test_tables_are_deleted_with_the_stack_when_data_removal_policy_is_destroy(external_json):

@@ -33,3 +33,20 @@ def test_a_command_outside_the_model_is_refused_before_the_function(local_suite:
 
 def test_driving_without_a_token_is_refused(local_suite: LocalRun):
     assert drive(local_suite, None, {"action": "stop"}).status == 401
+
+
+def test_a_viewer_session_names_the_client_ids_and_the_telemetry_topic(local_suite: LocalRun):
+    session_url = client_config(local_suite, "robot")["telemetry"]["sessionUrl"]
+    token = sign_in(local_suite, "robot")["id_token"]
+    answer = http("POST", session_url, json_body={}, headers={"Authorization": token,
+                                                              "Origin": local_suite.url("robot_web")})
+    assert answer.status == 200, answer.text
+    body = answer.json()
+    assert body["clientIdPrefix"] == f"{ROBOT_NAME}-viewer-{body['identityId']}-"
+    assert body["topics"] == {"telemetry": f"{ROBOT_NAME}/telemetry"}
+    assert answer.header("access-control-allow-origin") == local_suite.url("robot_web")
+
+
+def test_a_viewer_session_without_a_token_is_refused(local_suite: LocalRun):
+    session_url = client_config(local_suite, "robot")["telemetry"]["sessionUrl"]
+    assert http("POST", session_url, json_body={}).status == 401

@@ -41,8 +41,9 @@ def test_the_web_client_is_configured_with_the_robots_pool_drive_api_channel_and
         "region": "<AWS::Region>",
         "identityPoolId": f"<{identity_pool_id}>",
         "signalingChannelArn": f"<{channel_id}.Arn>",
-        "telemetry": {"mode": "iot", "url": f"wss://{_data_endpoint(template)}/mqtt", "topic": f"{ROBOT}/telemetry",
-                      "intervalSeconds": 30},
+        "telemetry": {"mode": "iot", "url": f"wss://{_data_endpoint(template)}/mqtt",
+                      "sessionUrl": f"https://<{api_id}>.execute-api.<AWS::Region>.<AWS::URLSuffix>/<{stage_id}>/session",
+                      "topic": f"{ROBOT}/telemetry", "intervalSeconds": 30},
     }
 
 

@@ -132,10 +132,28 @@ def test_signed_in_viewers_get_a_role_trusted_for_this_identity_pool_and_authent
     }]
 
 
-def test_viewers_may_only_be_viewers_of_the_robots_channel(template_json, channel_id):
+# cdk-nag's rendering of the policy variable ${cognito-identity.amazonaws.com:sub}.
+VIEWER_IDENTITY = "<cognito-identity.amazonaws.com:sub>"
+VIEWER_IOT_GRANTS = {
+    ("iot:Connect", f"{ARN_PREFIX}client/{ROBOT}-viewer-{VIEWER_IDENTITY}-*"),
+    ("iot:Subscribe", f"{ARN_PREFIX}topicfilter/{ROBOT}/telemetry"),
+    ("iot:Receive", f"{ARN_PREFIX}topic/{ROBOT}/telemetry"),
+}
+
+
+def _method(template_json: dict, http_method: str, path: str) -> dict:
+    """The API method of ``http_method`` on the resource ``/<path>``."""
+    found = [m["Properties"] for m in resources(template_json, "AWS::ApiGateway::Method").values()
+             if m["Properties"]["HttpMethod"] == http_method and "Ref" in m["Properties"]["ResourceId"]
+             and template_json["Resources"][m["Properties"]["ResourceId"]["Ref"]]["Properties"]["PathPart"] == path]
+    assert len(found) == 1, f"expected one {http_method} /{path}, found {len(found)}"
+    return found[0]
+
+
+def test_viewers_may_only_be_viewers_of_the_robots_channel_and_receive_its_telemetry(template_json, channel_id):
     viewer_role = role_granting(template_json, "kinesisvideo:ConnectAsViewer")
     assert grants(role_statements(template_json, viewer_role)) == {
-        (action, f"<{channel_id}.Arn>") for action in VIEWER_ACTIONS}
+        (action, f"<{channel_id}.Arn>") for action in VIEWER_ACTIONS} | VIEWER_IOT_GRANTS
     assert not template_json["Resources"][viewer_role]["Properties"].get("ManagedPolicyArns")
     assert set(VIEWER_ACTIONS) == {"kinesisvideo:ConnectAsViewer", "kinesisvideo:GetSignalingChannelEndpoint",
                                    "kinesisvideo:GetIceServerConfig", "kinesisvideo:DescribeSignalingChannel"}
@@ -163,20 +181,20 @@ def test_the_app_client_is_a_public_code_flow_client_with_the_configured_urls(te
 
 # --- drive API -------------------------------------------------------------------------------
 
-def test_post_publish_requires_a_cognito_id_token_of_the_robots_user_pool(template_json):
-    _, method = only(template_json, "AWS::ApiGateway::Method", HttpMethod="POST")
+@pytest.mark.parametrize("path", ["publish", "session"])
+def test_every_post_requires_a_cognito_id_token_of_the_robots_user_pool(template_json, path):
+    method = _method(template_json, "POST", path)
     assert method["AuthorizationType"] == "COGNITO_USER_POOLS"
     authorizer = template_json["Resources"][method["AuthorizerId"]["Ref"]]["Properties"]
     user_pool_id, _ = only(template_json, "AWS::Cognito::UserPool")
     assert authorizer["Type"] == "COGNITO_USER_POOLS"
     assert authorizer["IdentitySource"] == "method.request.header.Authorization"
     assert authorizer["ProviderARNs"] == [{"Fn::GetAtt": [user_pool_id, "Arn"]}]
-    resource = template_json["Resources"][method["ResourceId"]["Ref"]]["Properties"]
-    assert resource["PathPart"] == "publish"
+    assert method["Integration"]["Type"] == "AWS_PROXY"
 
 
 def test_post_publish_validates_the_body_against_the_command_model(template_json):
-    _, method = only(template_json, "AWS::ApiGateway::Method", HttpMethod="POST")
+    method = _method(template_json, "POST", "publish")
     validator = template_json["Resources"][method["RequestValidatorId"]["Ref"]]["Properties"]
     assert validator["ValidateRequestBody"] is True
     model = template_json["Resources"][method["RequestModels"]["application/json"]["Ref"]]["Properties"]
@@ -215,8 +233,9 @@ def test_errors_api_gateway_answers_itself_carry_cors_headers(template_json):
         assert "gatewayresponse.header.Access-Control-Allow-Origin" in response["ResponseParameters"]
 
 
-def test_the_preflight_answers_the_web_client_and_the_configured_origin_for_post(template_json):
-    _, preflight = only(template_json, "AWS::ApiGateway::Method", HttpMethod="OPTIONS")
+@pytest.mark.parametrize("path", ["publish", "session"])
+def test_the_preflight_answers_the_web_client_and_the_configured_origin_for_post(template_json, path):
+    preflight = _method(template_json, "OPTIONS", path)
     assert preflight["AuthorizationType"] == "NONE" and preflight["Integration"]["Type"] == "MOCK"
     [response] = preflight["Integration"]["IntegrationResponses"]
     headers = response["ResponseParameters"]
@@ -271,13 +290,70 @@ def test_no_policy_grants_a_wildcard_action_or_a_wildcard_iot_or_kinesis_video_r
     statements += [s for r in resources(template_json, "AWS::IoT::Policy").values()
                    for s in r["Properties"]["PolicyDocument"]["Statement"]]
     scoped = {"iot:Connect", "iot:Subscribe", "iot:Receive", "iot:Publish", "iot:AssumeRoleWithCertificate"}
-    for action, resource in grants(statements):
+    # The one wildcard: each viewer tab's own client-id suffix, after the viewer's identity id.
+    viewer_client_ids = ("iot:Connect", f"{ARN_PREFIX}client/{ROBOT}-viewer-{VIEWER_IDENTITY}-*")
+    for action, resource in grants(statements) - {viewer_client_ids}:
         assert "*" not in action, action
         if ":iot:" in resource or action in scoped or action.startswith("kinesisvideo:"):
             assert "*" not in resource, (action, resource)
 
 
 # --- telemetry -------------------------------------------------------------------------------
+
+def _session_function(template_json: dict) -> tuple[str, dict]:
+    return only(template_json, "AWS::Lambda::Function", Handler="browser_iot.open_session.handler.handler")
+
+
+def test_the_viewers_iot_policy_allows_exactly_what_their_role_allows(template_json):
+    _, policy = _viewer_iot_policy(template_json)
+    assert grants(policy["PolicyDocument"]["Statement"]) == VIEWER_IOT_GRANTS
+
+
+def _viewer_iot_policy(template_json: dict) -> tuple[str, dict]:
+    [found] = [(logical_id, r["Properties"]) for logical_id, r in resources(template_json, "AWS::IoT::Policy").items()
+               if "PolicyName" not in r["Properties"]]  # the device's policies are named after the robot
+    return found
+
+
+def test_post_session_attaches_the_viewers_policy_to_identities_of_the_viewers_pool(template_json):
+    session_id, function = _session_function(template_json)
+    env = function["Environment"]["Variables"]
+    policy_id, _ = _viewer_iot_policy(template_json)
+    pool_id, _ = only(template_json, "AWS::Cognito::IdentityPool")
+    user_pool_id, _ = only(template_json, "AWS::Cognito::UserPool")
+    assert env["IOT_POLICY_NAME"] == {"Ref": policy_id}
+    assert env["IDENTITY_POOL_ID"] == {"Ref": pool_id}
+    assert env["LOGIN_PROVIDER"] == {"Fn::GetAtt": [user_pool_id, "ProviderName"]}
+    assert env["CLIENT_ID_PREFIX"] == f"{ROBOT}-viewer"
+    assert json.loads(env["SESSION_TOPICS"]) == {"telemetry": f"{ROBOT}/telemetry"}
+    site_url = hosted_site(template_json).url
+    assert json.loads(render(env["ALLOWED_ORIGINS"])) == [site_url, "http://localhost:8080"]
+    integration = _method(template_json, "POST", "session")["Integration"]
+    assert session_id in json.dumps(integration["Uri"])
+
+
+def test_the_session_function_may_only_attach_policies(template_json):
+    session_id, function = _session_function(template_json)
+    role = function["Role"]["Fn::GetAtt"][0]
+    extra = {g for g in grants(role_statements(template_json, role)) if not g[0].startswith(("logs:", "xray:"))}
+    assert extra == {("iot:AttachPolicy", "*")}
+
+
+def test_the_viewers_policy_is_detached_from_every_identity_before_it_is_deleted(template_json):
+    policy_id, _ = _viewer_iot_policy(template_json)
+    targets_id, targets = only(template_json, "Custom::IotPolicyTargets")
+    assert targets["PolicyName"] == {"Ref": policy_id}
+    assert policy_id in as_list(template_json["Resources"][targets_id].get("DependsOn", []))
+    session_id, _ = _session_function(template_json)
+    assert targets_id in as_list(template_json["Resources"][session_id].get("DependsOn", []))
+
+
+def test_a_failing_session_function_raises_an_alarm(template_json):
+    session_id, _ = _session_function(template_json)
+    alarms = [a["Properties"] for a in resources(template_json, "AWS::CloudWatch::Alarm").values()
+              if a["Properties"].get("MetricName") == "Errors"
+              and {"Name": "FunctionName", "Value": {"Ref": session_id}} in a["Properties"].get("Dimensions", [])]
+    assert len(alarms) == 1
 
 def test_telemetry_is_counted_and_logged_by_a_topic_rule_with_an_error_action(template_json):
     _, rule = only(template_json, "AWS::IoT::TopicRule", RuleName=f"{ROBOT}_telemetry")

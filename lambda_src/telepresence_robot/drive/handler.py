@@ -34,6 +34,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 
+from suite_lib import cors
+
 from .logic import BadRequest, action_topic, parse_command, read_json_object
 
 logger = Logger()
@@ -50,38 +52,8 @@ def _iot_data(endpoint: str) -> Any:
     return boto3.client("iot-data", endpoint_url=url)
 
 
-@cache
-def _allowed_origins(setting: str) -> tuple[str, ...]:
-    try:
-        origins = json.loads(setting) if setting else []
-    except ValueError:
-        logger.warning("ALLOWED_ORIGINS is not a JSON list; no CORS header is sent")
-        return ()
-    if not isinstance(origins, list):
-        return ()
-    return tuple(origin for origin in origins if isinstance(origin, str) and origin)
-
-
-def _request_origin(event: dict[str, Any]) -> str | None:
-    headers = event.get("headers")
-    if not isinstance(headers, dict):
-        return None
-    for name, value in headers.items():
-        if isinstance(name, str) and name.lower() == "origin":
-            return value
-    return None
-
-
 def _response(event: dict[str, Any], status: int, body: Any) -> dict[str, Any]:
-    headers = {"content-type": "application/json", "cache-control": "no-store"}
-    allowed = _allowed_origins(os.environ.get("ALLOWED_ORIGINS", ""))
-    if allowed == ("*",):
-        headers["access-control-allow-origin"] = "*"
-    elif allowed:
-        origin = _request_origin(event)
-        headers["access-control-allow-origin"] = origin if origin in allowed else allowed[0]
-        headers["vary"] = "Origin"
-    return {"statusCode": status, "headers": headers, "body": json.dumps(body)}
+    return cors.json_response(event, status, body, origins_setting=os.environ.get("ALLOWED_ORIGINS", ""))
 
 
 @tracer.capture_method

@@ -15,7 +15,24 @@ export interface RobotConfig {
   region: string;
   identityPoolId: string | null;
   signalingChannelArn: string | null;
-  telemetry: { mode: "iot" | "local"; url: string | null; topic: string; intervalSeconds: number };
+  telemetry: {
+    mode: "iot" | "local";
+    /** The broker's WebSocket URL (local mode; deployed, the session names the IoT endpoint). */
+    url: string | null;
+    /** `POST` here (the stack's SessionUrl) before connecting: it readies the viewer's identity. */
+    sessionUrl: string | null;
+    topic: string;
+    intervalSeconds: number;
+  };
+}
+
+/** `POST /session` (lambda_src/browser_iot/open_session): what the viewer may connect as. */
+interface TelemetrySession {
+  identityId: string;
+  region: string;
+  iotEndpoint: string;
+  clientIdPrefix: string;
+  topics: { telemetry: string };
 }
 
 /** What the robot publishes on `<robot>/telemetry` (docs/telepresence_robot_device.md, section 6). */
@@ -159,18 +176,16 @@ export class RobotApp {
       this.liveDetail = "no telemetry connection is configured";
       return;
     }
+    let session: TelemetrySession | null = null;
     this.live = new LiveConnection({
       target: async () => {
-        const robot = telemetry.topic.split("/")[0];
-        if (telemetry.mode === "local") return { url: telemetry.url!, clientId: `${robot}-viewer-${randomSuffix()}` };
-        // `<robot>-viewer-<identity id>-<suffix>`: an IoT policy can then allow each signed-in
-        // identity its own client ids only (policy variable cognito-identity.amazonaws.com:sub).
-        const credentials = await this.identityCredentials()();
-        const identityId = (credentials as { identityId?: string }).identityId ?? "unknown";
-        return {
-          url: await signedIotUrl(telemetry.url!, this.config.region, this.identityCredentials()),
-          clientId: `${robot}-viewer-${identityId}-${randomSuffix()}`,
-        };
+        // The session attaches the viewers' IoT policy to this identity (AWS IoT wants one
+        // besides the role) and names the client ids it may use: `<robot>-viewer-<identity>-`.
+        if (telemetry.sessionUrl) session ??= (await new Api(telemetry.sessionUrl, this.session).request<TelemetrySession>("POST", "", { body: {} })).data;
+        const clientId = session ? `${session.clientIdPrefix}${randomSuffix()}` : `${telemetry.topic.split("/")[0]}-viewer-${randomSuffix()}`;
+        if (telemetry.mode === "local" || !session) return { url: telemetry.url!, clientId };
+        const url = await signedIotUrl(session.iotEndpoint, session.region || this.config.region, this.identityCredentials());
+        return { url, clientId };
       },
       onStatus: (status, detail) => {
         this.liveStatus = status;

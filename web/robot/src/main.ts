@@ -25,6 +25,7 @@ async function main(): Promise<void> {
         telemetry: {
           mode,
           url: telemetry.optionalUrl("url", mode === "local" ? ["ws:", "wss:"] : ["wss:"]),
+          sessionUrl: mode === "iot" ? telemetry.url("sessionUrl") : telemetry.optionalUrl("sessionUrl"),
           topic: telemetry.string("topic"),
           intervalSeconds: telemetry.number("intervalSeconds", 1, 3600),
         },

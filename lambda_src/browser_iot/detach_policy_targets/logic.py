@@ -1,6 +1,6 @@
 """Deploy-time custom resource: the browser IoT policy leaves no attachment behind. Pure: no boto3.
 
-connect_realtime attaches the policy to Cognito identities at run time, and AWS IoT refuses
+open_session attaches the policy to Cognito identities at run time, and AWS IoT refuses
 to delete a policy that is attached (DeleteConflictException). This resource depends on the
 policy, so CloudFormation deletes it first: its Delete detaches every target of the policy.
 An Update that names another policy (the old one was replaced) detaches the old policy's

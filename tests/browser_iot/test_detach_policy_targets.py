@@ -16,8 +16,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from lambda_src.ask_around_me.detach_policy_targets import handler as detach
-from lambda_src.ask_around_me.detach_policy_targets import logic
+from lambda_src.browser_iot.detach_policy_targets import handler as detach
+from lambda_src.browser_iot.detach_policy_targets import logic
 from suite_lib import cloudformation as cloudformation_protocol
 from tests.support.lambda_context import FakeLambdaContext
 

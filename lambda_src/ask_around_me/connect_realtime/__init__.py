@@ -1,1 +1,0 @@
-"""Ask Around Me: the connect_realtime function."""

@@ -1,0 +1,1 @@
+"""The open_session function (see the package docstring)."""
