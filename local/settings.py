@@ -54,11 +54,20 @@ PORTS: dict[str, tuple[str, int]] = {
 
 DEFAULT_TILES_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 DEFAULT_TILES_ATTRIBUTION = "&copy; OpenStreetMap contributors"
+DEFAULT_REFRESH_TOKEN_LIFETIME_SECONDS = 30 * 24 * 3600  # Cognito's default
+MAX_REFRESH_TOKEN_LIFETIME_SECONDS = 10 * 365 * 24 * 3600  # Cognito's maximum, ten years
 MARS_API_KEY = "local-mars-api-key"  # the value of the Mars API's key (the deployed one is generated)
 
 
 class SettingsError(ValueError):
     """An environment variable of ``python -m local`` has an invalid value; the message names it."""
+
+
+def _seconds(environ: Mapping[str, str], variable: str, default: int, maximum: int) -> int:
+    raw = environ.get(variable, "").strip() or str(default)
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise SettingsError(f"{variable} must be 1 to {maximum}, got {raw!r}")
+    return int(raw)
 
 
 def _port(environ: Mapping[str, str], variable: str, default: int) -> int:
@@ -92,6 +101,7 @@ class Settings:
     ports: dict[str, int]
     assembly: str
     token_lifetime_seconds: int = 3600
+    refresh_token_lifetime_seconds: int = DEFAULT_REFRESH_TOKEN_LIFETIME_SECONDS
     tiles_url: str = DEFAULT_TILES_URL
     tiles_attribution: str = DEFAULT_TILES_ATTRIBUTION
 
@@ -104,13 +114,14 @@ class Settings:
                 raise SettingsError(f"{PORTS[name][0]} and {PORTS[taken[port]][0]} are both {port}: "
                                     "every service needs its own port")
             taken[port] = name
-        lifetime = environ.get("LOCAL_TOKEN_LIFETIME_SECONDS", "").strip() or "3600"
-        # Cognito allows 300 to 86400 s; shorter ones let tests see sessions expire.
-        if not lifetime.isdigit() or not 1 <= int(lifetime) <= 86400:
-            raise SettingsError(f"LOCAL_TOKEN_LIFETIME_SECONDS must be 1 to 86400, got {lifetime!r}")
+        # Cognito allows 300 s to a day for ID and access tokens, an hour to ten years for
+        # refresh tokens; shorter ones let tests see tokens, then sessions, expire.
         return cls(ports=ports,
                    assembly=assembly or environ.get("LOCAL_ASSEMBLY") or str(ROOT / ".cache" / "local" / "cdk.out"),
-                   token_lifetime_seconds=int(lifetime),
+                   token_lifetime_seconds=_seconds(environ, "LOCAL_TOKEN_LIFETIME_SECONDS", 3600, 86400),
+                   refresh_token_lifetime_seconds=_seconds(environ, "LOCAL_REFRESH_TOKEN_LIFETIME_SECONDS",
+                                                           DEFAULT_REFRESH_TOKEN_LIFETIME_SECONDS,
+                                                           MAX_REFRESH_TOKEN_LIFETIME_SECONDS),
                    tiles_url=environ.get("LOCAL_TILES_URL") or DEFAULT_TILES_URL,
                    tiles_attribution=environ.get("LOCAL_TILES_ATTRIBUTION") or DEFAULT_TILES_ATTRIBUTION)
 

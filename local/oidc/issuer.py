@@ -14,7 +14,15 @@ the seeded users. It speaks the authorization code flow with PKCE (S256) only:
   code verifier cannot be guessed by retrying) for an RS256 ID token and access token with
   Cognito's claims (``sub``, ``email``, ``email_verified``, ``cognito:username``, ``aud`` or
   ``client_id``, ``token_use``, ``auth_time``, ``iat``, ``exp``, ``jti``, ``origin_jti``,
-  ``event_id``, ``at_hash``, ``nonce``).
+  ``event_id``, ``at_hash``, ``nonce``) and an opaque refresh token;
+* the ``refresh_token`` grant renews them as Cognito's token endpoint does without refresh
+  token rotation: new ID and access tokens with the sign-in's claims, scopes, ``auth_time`` and
+  ``origin_jti``, no new refresh token, for the client the refresh token was issued to only,
+  until it expires (:attr:`Issuer.refresh_token_lifetime_seconds` after the sign-in) or is
+  revoked;
+* ``revoke`` (RFC 7009, Cognito's ``/oauth2/revoke``) ends a refresh token and the access tokens
+  it gave (user info refuses them). Cognito's ``/logout`` only clears its hosted-UI cookie and
+  revokes no token, and neither does this one's.
 
 This module holds the protocol only; :mod:`local.oidc.server` puts it on HTTP.
 """
@@ -34,6 +42,8 @@ from urllib.parse import urlencode, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from local.settings import DEFAULT_REFRESH_TOKEN_LIFETIME_SECONDS
 
 CODE_LIFETIME_SECONDS = 300  # Cognito's authorization codes are valid five minutes
 PENDING_LIFETIME_SECONDS = 900  # how long a sign-in page may stay open before it must start again
@@ -119,6 +129,19 @@ class _Code:
 
 
 @dataclass
+class _RefreshGrant:
+    """What a refresh token stands for: one sign-in of a user to a client."""
+
+    client_id: str
+    scope: tuple[str, ...]
+    email: str
+    auth_time: int
+    origin_jti: str  # shared by every token of the sign-in, as Cognito's (for revocation)
+    expires_at: float
+    revoked: bool = False
+
+
+@dataclass
 class Pool:
     """One user pool: its issuer URL, signing key, app clients and users."""
 
@@ -139,13 +162,18 @@ class Issuer:
     """Every pool's protocol state: sign-in requests, codes, and the tokens they become."""
 
     def __init__(self, pools: Mapping[str, Pool], *, token_lifetime_seconds: int = 3600,
+                 refresh_token_lifetime_seconds: int = DEFAULT_REFRESH_TOKEN_LIFETIME_SECONDS,
                  clock: Callable[[], float] = time.time) -> None:
         self.pools = dict(pools)
         self.token_lifetime_seconds = token_lifetime_seconds
+        self.refresh_token_lifetime_seconds = refresh_token_lifetime_seconds
         self._clock = clock
         self._lock = threading.Lock()
         self._pending: dict[str, _Pending] = {}
         self._codes: dict[str, _Code] = {}
+        self._refresh_grants: dict[str, _RefreshGrant] = {}  # by refresh token
+        # origin_jti of revoked sign-ins -> when the last access token they gave expires
+        self._revoked_origins: dict[str, float] = {}
 
     # -- metadata --------------------------------------------------------------------------
 
@@ -165,13 +193,15 @@ class Issuer:
             "token_endpoint": f"{pool.issuer}/oauth2/token",
             "userinfo_endpoint": f"{pool.issuer}/oauth2/userInfo",
             "end_session_endpoint": f"{pool.issuer}/logout",
+            "revocation_endpoint": f"{pool.issuer}/oauth2/revoke",
             "jwks_uri": f"{pool.issuer}/.well-known/jwks.json",
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
-            "grant_types_supported": ["authorization_code"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "token_endpoint_auth_methods_supported": ["none"],
+            "revocation_endpoint_auth_methods_supported": ["none"],
             "code_challenge_methods_supported": ["S256"],
             "scopes_supported": scopes,
             "claims_supported": ["aud", "auth_time", "cognito:username", "email", "email_verified", "exp",
@@ -266,18 +296,19 @@ class Issuer:
     # -- token -----------------------------------------------------------------------------
 
     def exchange(self, pool_id: str, form: Mapping[str, list[str]]) -> dict[str, Any]:
-        """The token endpoint: a code and its verifier become tokens, once."""
+        """The token endpoint: a code and its verifier become tokens, once; a refresh token
+        renews them."""
         pool = self.pool(pool_id)
         params = _single_values(form, on_error=IssuerError)
         grant_type = params.get("grant_type")
         if not grant_type:
             raise IssuerError("invalid_request", "grant_type is required")
-        if grant_type != "authorization_code":
+        if grant_type not in ("authorization_code", "refresh_token"):
             raise IssuerError("unsupported_grant_type", f"grant_type {grant_type!r} is not supported: "
-                              "only authorization_code (no refresh tokens are issued locally)")
-        client_id = params.get("client_id")
-        if not client_id or client_id not in pool.clients:
-            raise IssuerError("invalid_client", "client_id is missing or not an app client of this pool", status=401)
+                              "only authorization_code and refresh_token")
+        client_id = self._client_id(pool, params)
+        if grant_type == "refresh_token":
+            return self._refresh(pool, client_id, params)
         code_value = params.get("code")
         if not code_value:
             raise IssuerError("invalid_request", "code is required")
@@ -299,27 +330,93 @@ class Issuer:
             raise IssuerError("invalid_grant", "code_verifier must be 43 to 128 unreserved characters")
         if not hmac.compare_digest(_s256(verifier), code.code_challenge):
             raise IssuerError("invalid_grant", "code_verifier does not match the code_challenge")
-        return self._tokens(pool, code)
+        refresh_token = secrets.token_urlsafe(48)
+        grant = _RefreshGrant(code.client_id, code.scope, code.email, code.auth_time, str(uuid.uuid4()),
+                              self._clock() + self.refresh_token_lifetime_seconds)
+        with self._lock:
+            self._expire()
+            self._refresh_grants[refresh_token] = grant
+        return {**self._tokens(pool, grant, code.nonce), "refresh_token": refresh_token}
 
-    def _tokens(self, pool: Pool, code: _Code) -> dict[str, Any]:
+    def _refresh(self, pool: Pool, client_id: str, params: Mapping[str, str]) -> dict[str, Any]:
+        # Cognito ignores `scope` here (it is read for client_credentials only): the renewed
+        # tokens have the sign-in's scopes, whatever a client asks.
+        token = params.get("refresh_token")
+        if not token:
+            raise IssuerError("invalid_request", "refresh_token is required")
+        grant = self._live_grant(token)
+        if grant.client_id != client_id:
+            raise IssuerError("invalid_grant", "the refresh token was issued to another client")
+        return self._tokens(pool, grant, nonce=None)  # OpenID Connect Core 12.2: no nonce on refresh
+
+    def _live_grant(self, token: str) -> _RefreshGrant:
+        with self._lock:
+            grant = self._refresh_grants.get(token)
+        if grant is None:
+            raise IssuerError("invalid_grant", "the refresh token is invalid or has expired")
+        if grant.revoked:
+            raise IssuerError("invalid_grant", "the refresh token has been revoked")
+        if grant.expires_at <= self._clock():
+            raise IssuerError("invalid_grant", "the refresh token has expired")
+        return grant
+
+    @staticmethod
+    def _client_id(pool: Pool, params: Mapping[str, str]) -> str:
+        client_id = params.get("client_id")
+        if not client_id or client_id not in pool.clients:
+            raise IssuerError("invalid_client", "client_id is missing or not an app client of this pool", status=401)
+        return client_id
+
+    def _tokens(self, pool: Pool, grant: _RefreshGrant, nonce: str | None) -> dict[str, Any]:
         now = int(self._clock())
-        sub = pool.sub(code.email)
-        origin_jti, event_id = str(uuid.uuid4()), str(uuid.uuid4())
-        common = {"sub": sub, "iss": pool.issuer, "origin_jti": origin_jti, "event_id": event_id,
-                  "auth_time": code.auth_time, "iat": now, "exp": now + self.token_lifetime_seconds}
-        access_token = self._sign(pool, {**common, "client_id": code.client_id, "token_use": "access",
-                                         "scope": " ".join(code.scope), "jti": str(uuid.uuid4()), "username": sub})
+        sub = pool.sub(grant.email)
+        common = {"sub": sub, "iss": pool.issuer, "origin_jti": grant.origin_jti, "event_id": str(uuid.uuid4()),
+                  "auth_time": grant.auth_time, "iat": now, "exp": now + self.token_lifetime_seconds}
+        access_token = self._sign(pool, {**common, "client_id": grant.client_id, "token_use": "access",
+                                         "scope": " ".join(grant.scope), "jti": str(uuid.uuid4()), "username": sub})
         answer: dict[str, Any] = {"access_token": access_token, "token_type": "Bearer",
                                   "expires_in": self.token_lifetime_seconds}
-        if "openid" in code.scope:
-            claims: dict[str, Any] = {**common, "at_hash": _at_hash(access_token), "aud": code.client_id,
+        if "openid" in grant.scope:
+            claims: dict[str, Any] = {**common, "at_hash": _at_hash(access_token), "aud": grant.client_id,
                                       "token_use": "id", "cognito:username": sub, "jti": str(uuid.uuid4())}
-            if "email" in code.scope:
-                claims.update(email=code.email, email_verified=True)
-            if code.nonce:
-                claims["nonce"] = code.nonce
+            if "email" in grant.scope:
+                claims.update(email=grant.email, email_verified=True)
+            if nonce:
+                claims["nonce"] = nonce
             answer["id_token"] = self._sign(pool, claims)
         return answer
+
+    # -- revocation ------------------------------------------------------------------------
+
+    def revoke(self, pool_id: str, form: Mapping[str, list[str]]) -> None:
+        """Cognito's ``/oauth2/revoke`` (RFC 7009): the refresh token, and the tokens it gave,
+        stop working. An unknown, expired or already revoked token is not an error (Cognito
+        answers 200 to "an invalid token"); an ID or access token is ``unsupported_token_type``."""
+        pool = self.pool(pool_id)
+        params = _single_values(form, on_error=IssuerError)
+        client_id = self._client_id(pool, params)
+        token = params.get("token")
+        if not token:
+            raise IssuerError("invalid_request", "token is required: the refresh token to revoke")
+        with self._lock:
+            grant = self._refresh_grants.get(token)
+            if grant is None:
+                if self._signed_by(pool, token):
+                    raise IssuerError("unsupported_token_type", "only refresh tokens can be revoked")
+                return
+            if grant.client_id != client_id:
+                raise IssuerError("invalid_grant", "the refresh token was issued to another client")
+            grant.revoked = True
+            self._revoked_origins[grant.origin_jti] = self._clock() + self.token_lifetime_seconds
+
+    @staticmethod
+    def _signed_by(pool: Pool, token: str) -> bool:
+        try:
+            jwt.decode(token, pool.key.public_key(), algorithms=["RS256"],
+                       options={"verify_exp": False, "verify_aud": False})
+        except jwt.PyJWTError:
+            return False
+        return True
 
     def _sign(self, pool: Pool, claims: dict[str, Any]) -> str:
         return jwt.encode(claims, pool.key, algorithm="RS256", headers={"kid": pool.kid})
@@ -338,6 +435,10 @@ class Issuer:
             raise IssuerError("invalid_token", f"the access token is not valid: {error}", status=401) from None
         if claims.get("token_use") != "access":
             raise IssuerError("invalid_token", "userInfo takes an access token, not an ID token", status=401)
+        with self._lock:
+            revoked = claims.get("origin_jti") in self._revoked_origins
+        if revoked:
+            raise IssuerError("invalid_token", "Access Token has been revoked", status=401)
         email = next((user.email for user in pool.users.values() if pool.sub(user.email) == claims["sub"]), None)
         info: dict[str, Any] = {"sub": claims["sub"], "username": claims["sub"]}
         if email and "email" in claims.get("scope", "").split():
@@ -379,9 +480,11 @@ class Issuer:
 
     def _expire(self) -> None:
         now = self._clock()
-        for store in (self._pending, self._codes):
+        for store in (self._pending, self._codes, self._refresh_grants):
             for key in [key for key, value in store.items() if value.expires_at <= now]:
                 del store[key]
+        for origin in [origin for origin, until in self._revoked_origins.items() if until <= now]:
+            del self._revoked_origins[origin]
 
 
 def seeded_users() -> dict[str, User]:

@@ -2,17 +2,19 @@
 
 ``/<pool>/.well-known/openid-configuration``, ``/<pool>/.well-known/jwks.json``,
 ``/<pool>/oauth2/authorize`` (the sign-in page), ``/<pool>/login`` (its form),
-``/<pool>/oauth2/token``, ``/<pool>/oauth2/userInfo``, ``/<pool>/logout``; ``/`` lists the
-pools. Browsers call the metadata and token endpoints from the web clients' origins, so
-those answer CORS: metadata to anyone, the token and user info endpoints to the origins of the
-pool's callback URLs only.
+``/<pool>/oauth2/token``, ``/<pool>/oauth2/revoke``, ``/<pool>/oauth2/userInfo``,
+``/<pool>/logout``; ``/`` lists the pools. Browsers call the metadata, token and revocation
+endpoints from the web clients' origins, so those answer CORS: metadata to anyone, the token,
+revocation and user info endpoints to the origins of the pool's callback URLs only. Their
+errors are RFC 6749's JSON (``error``, ``error_description``), a form that is not one
+included.
 """
 from __future__ import annotations
 
 from html import escape
 from typing import Callable
 
-from local.httpserver import Request, Response
+from local.httpserver import Request, RequestRejected, Response
 from local.oidc.issuer import (
     SEEDED_PASSWORD,
     Issuer,
@@ -20,6 +22,10 @@ from local.oidc.issuer import (
     LoginRefused,
     RedirectedError,
 )
+
+# Every OAuth parameter is at most MAX_PARAMETER_CHARS (4096): a form several times that is
+# refused before it is parsed, whatever the HTTP layer's own (10 MB) limit.
+MAX_FORM_BYTES = 16 * 1024
 
 _PAGE_HEADERS = {
     "Cache-Control": "no-store",
@@ -64,6 +70,8 @@ def issuer_handler(issuer: Issuer) -> Callable[[Request], Response]:
             return _login(issuer, pool_id, request)
         if route == "oauth2/token" and request.method == "POST":
             return _token(issuer, pool_id, request, origin)
+        if route == "oauth2/revoke" and request.method == "POST":
+            return _revoke(issuer, pool_id, request, origin)
         if route == "oauth2/userInfo" and request.method in ("GET", "POST"):
             return _userinfo(issuer, pool_id, request, origin)
         if route == "logout" and request.method == "GET":
@@ -105,7 +113,10 @@ def _authorize(issuer: Issuer, pool_id: str, request: Request) -> Response:
 
 
 def _login(issuer: Issuer, pool_id: str, request: Request) -> Response:
-    form = request.form()
+    try:
+        form = _form(request)
+    except IssuerError as error:
+        return _error_page(error)
     request_id = _field(form, "request")
     email, password = _field(form, "email"), _field(form, "password")
     try:
@@ -117,14 +128,40 @@ def _login(issuer: Issuer, pool_id: str, request: Request) -> Response:
 
 
 def _token(issuer: Issuer, pool_id: str, request: Request, origin: str | None) -> Response:
+    return _client_call(issuer, pool_id, request, origin,
+                        lambda form: Response.json(200, issuer.exchange(pool_id, form)))
+
+
+def _revoke(issuer: Issuer, pool_id: str, request: Request, origin: str | None) -> Response:
+    def revoke(form: dict[str, list[str]]) -> Response:
+        issuer.revoke(pool_id, form)
+        return Response(200)  # Cognito: "A successful response contains an empty body"
+
+    return _client_call(issuer, pool_id, request, origin, revoke)
+
+
+def _client_call(issuer: Issuer, pool_id: str, request: Request, origin: str | None,
+                 answer: Callable[[dict[str, list[str]]], Response]) -> Response:
+    """A form an app client POSTs (token, revocation): CORS, no caching, errors as RFC 6749 JSON."""
     headers = {"Cache-Control": "no-store", "Pragma": "no-cache", **_cors(issuer, pool_id, origin)}
-    if request.header("authorization"):
-        return Response.json(401, {"error": "invalid_client", "error_description":
-                                   "the app clients are public (no secret): send client_id in the body"}, headers)
     try:
-        return Response.json(200, issuer.exchange(pool_id, request.form()), headers)
+        if request.header("authorization"):
+            raise IssuerError("invalid_client", "the app clients are public (no secret): send client_id in the body",
+                              status=401)
+        response = answer(_form(request))
     except IssuerError as error:
         return Response.json(error.status, {"error": error.error, "error_description": error.description}, headers)
+    response.headers.update(headers)
+    return response
+
+
+def _form(request: Request) -> dict[str, list[str]]:
+    if len(request.body) > MAX_FORM_BYTES:
+        raise IssuerError("invalid_request", f"the form is larger than {MAX_FORM_BYTES} bytes")
+    try:
+        return request.form()
+    except RequestRejected as rejected:
+        raise IssuerError("invalid_request", rejected.message) from None
 
 
 def _userinfo(issuer: Issuer, pool_id: str, request: Request, origin: str | None) -> Response:

@@ -32,7 +32,13 @@ def test_an_expired_session_asks_to_sign_in_again(browser, shortener):
     assert "session has expired" in result["message"]
 
 
-
-def test_an_expired_token_is_never_sent_and_the_user_is_asked_to_sign_in_again(browser, shortener):
+def test_an_expired_token_that_cannot_be_renewed_is_never_sent_and_the_user_is_asked_to_sign_in_again(browser,
+                                                                                                      shortener):
     result = browser.run("shortener", "anExpiredTokenIsNeverSent", **shortener)
     assert "session has expired" in result["message"]
+    assert result["grants"] == ["refresh_token"]
+
+
+def test_an_expired_id_token_is_renewed_with_the_refresh_token_and_the_users_action_succeeds(browser, shortener):
+    result = browser.run("shortener", "anExpiredIdTokenIsRenewedSilently", **shortener)
+    assert result["grants"] == ["refresh_token"] and result["sentToApi"] >= 2

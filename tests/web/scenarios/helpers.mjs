@@ -34,19 +34,76 @@ export async function waitForText(locator, expected, timeout = 15_000) {
   throw new Error(`timed out waiting for ${expected} in ${locator}; last text: ${JSON.stringify(last)}`);
 }
 
+const USER_KEY_PREFIX = "oidc.user:";
+
+/** The signed-in user as oidc-client-ts keeps it in the tab's sessionStorage (null if none). */
+export async function storedUser(page) {
+  return (await readStoredUser(page)).user;
+}
+
+async function readStoredUser(page) {
+  return page.evaluate((prefix) => {
+    const key = Object.keys(sessionStorage).find((k) => k.startsWith(prefix));
+    return { key, user: key ? JSON.parse(sessionStorage.getItem(key)) : null };
+  }, USER_KEY_PREFIX);
+}
+
+/** Changes the stored user with `edit(user)` (run here, not in the page). */
+async function editStoredUser(page, edit) {
+  const { key, user } = await readStoredUser(page);
+  assert.ok(user, "a signed-in user is stored");
+  edit(user);
+  await page.evaluate(([k, u]) => sessionStorage.setItem(k, JSON.stringify(u)), [key, user]);
+}
+
 /**
- * Makes the provider refuse the stored tokens (as when they expired or were revoked): the ID
- * token's signature is spoiled, and the refresh token is one the issuer never gave. Takes
- * effect on the next page load.
+ * The page an hour later: the stored ID and access tokens have passed their expiry (their
+ * `exp` as the page reads it; the issuer would still accept them). Takes effect on the next load.
+ */
+export async function expireIdToken(page) {
+  await editStoredUser(page, (user) => {
+    const past = Math.floor(Date.now() / 1000) - 60;
+    user.profile.exp = past;
+    user.expires_at = past;
+  });
+}
+
+/**
+ * Revokes the page's refresh token at the issuer's revocation endpoint (Cognito's
+ * /oauth2/revoke), as when the session is ended elsewhere: the page still holds it and learns
+ * at its next renewal that the issuer refuses it.
+ */
+export async function revokeRefreshToken(page) {
+  const user = await storedUser(page);
+  assert.ok(user?.refresh_token, "the issuer gave a refresh token at sign-in");
+  const metadata = await (await page.request.get(`${user.profile.iss}/.well-known/openid-configuration`)).json();
+  const answer = await page.request.post(metadata.revocation_endpoint, {
+    form: { token: user.refresh_token, client_id: user.profile.aud },
+  });
+  assert.equal(answer.status(), 200, `the issuer revoked the refresh token: ${await answer.text()}`);
+}
+
+/**
+ * Makes the provider refuse the stored tokens (as when they expired or were revoked): the
+ * refresh token is revoked at the issuer, the ID token's signature is spoiled and the access
+ * token replaced. Takes effect on the next page load.
  */
 export async function spoilSession(page) {
-  await page.evaluate(() => {
-    const key = Object.keys(sessionStorage).find((k) => k.startsWith("oidc.user:"));
-    const user = JSON.parse(sessionStorage.getItem(key));
+  await revokeRefreshToken(page);
+  await editStoredUser(page, (user) => {
     const [header, payload] = user.id_token.split(".");
     user.id_token = `${header}.${payload}.bm90LWEtc2lnbmF0dXJl`;
     user.access_token = "expired";
-    user.refresh_token = "revoked";
-    sessionStorage.setItem(key, JSON.stringify(user));
   });
+}
+
+/** Records the grant types the page asks the issuer's token endpoint for, in order. */
+export function recordTokenRequests(page) {
+  const grants = [];
+  page.on("request", (request) => {
+    if (request.method() === "POST" && new URL(request.url()).pathname.endsWith("/oauth2/token")) {
+      grants.push(new URLSearchParams(request.postData() ?? "").get("grant_type"));
+    }
+  });
+  return grants;
 }

@@ -1,6 +1,10 @@
 // URL shortener dashboard: sign in, create, copy, edit, follow, delete; a taken id, the API's
-// validation message, a refused change, a network failure and an expired session.
-import { assert, signIn, spoilSession, submitSignIn, waitForText } from "./helpers.mjs";
+// validation message, a refused change, a network failure, an expired session, and an expired
+// ID token renewed with the refresh token.
+import {
+  assert, expireIdToken, recordTokenRequests, revokeRefreshToken, signIn, spoilSession, storedUser, submitSignIn,
+  waitForText,
+} from "./helpers.mjs";
 
 const unique = (prefix) => `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 
@@ -178,29 +182,62 @@ export async function expiredSessionAsksToSignInAgain(ctx) {
   return { message };
 }
 
+/** The Authorization headers the page sends to the API, in order. */
+function recordApiTokens(page, apiUrl) {
+  const api = new URL(apiUrl);
+  const sent = [];
+  page.on("request", (request) => {
+    const authorization = request.headers().authorization;
+    if (new URL(request.url()).origin === api.origin && authorization) sent.push(authorization.replace(/^Bearer /, ""));
+  });
+  return sent;
+}
+
 export async function anExpiredTokenIsNeverSent(ctx) {
   const { site, apiUrl } = ctx.params;
   const page = await ctx.newPage("owner");
   await signIn(page, site, "alice@example.com");
   await page.locator("#links-title").waitFor();
-  await page.evaluate(() => {
-    const key = Object.keys(sessionStorage).find((k) => k.startsWith("oidc.user:"));
-    const user = JSON.parse(sessionStorage.getItem(key));
-    const past = Math.floor(Date.now() / 1000) - 60;
-    user.profile.exp = past; // the page an hour later: the ID token has expired
-    user.expires_at = past;
-    sessionStorage.setItem(key, JSON.stringify(user));
-  });
-  const api = new URL(apiUrl);
-  const sent = [];
-  page.on("request", (request) => {
-    if (new URL(request.url()).origin === api.origin) sent.push(request.url());
-  });
+  await expireIdToken(page); // the page an hour later: the ID token has expired...
+  await revokeRefreshToken(page); // ...and the session was ended, so it cannot be renewed
+  const sent = recordApiTokens(page, apiUrl);
+  const grants = recordTokenRequests(page);
   await page.reload();
   const message = await waitForText(page.locator("#notice"), "session has expired");
+  const refused = [...grants]; // signing in again below adds its authorization_code
+  assert.deepEqual(refused, ["refresh_token"], "the page tried to renew, once, and was refused");
   assert.deepEqual(sent, [], "nothing was sent to the API with the expired token");
   await page.getByRole("button", { name: "Sign in again" }).click();
   await submitSignIn(page, "alice@example.com");
   await page.locator("#links-title").waitFor();
-  return { message };
+  return { message, grants: refused };
+}
+
+export async function anExpiredIdTokenIsRenewedSilently(ctx) {
+  const { site, apiUrl, shortLinkBase } = ctx.params;
+  const page = await ctx.newPage("owner");
+  await signIn(page, site, "alice@example.com");
+  await page.locator("#links-title").waitFor();
+  const before = await storedUser(page);
+  await expireIdToken(page); // the page an hour later; the refresh token is still good
+  const issuer = new URL(before.profile.iss).origin;
+  const visited = [];
+  page.on("framenavigated", (frame) => visited.push(frame.url()));
+  const sent = recordApiTokens(page, apiUrl);
+  const grants = recordTokenRequests(page);
+  await page.reload();
+  const id = unique("renewed");
+  await create(page, id, `${site}/renewed`);
+  await waitForText(page.locator("#notice"), `Created ${shortLinkBase.replace(/\/+$/, "")}/${id}`);
+  const after = await storedUser(page);
+  assert.deepEqual(grants, ["refresh_token"], "renewed once, with the refresh token, and no new sign-in");
+  assert.deepEqual(visited.filter((url) => new URL(url).origin === issuer), [], "the sign-in page was never shown");
+  assert.notEqual(after.id_token, before.id_token, "a new ID token");
+  assert.equal(after.profile.sub, before.profile.sub);
+  assert.equal(after.refresh_token, before.refresh_token, "the same refresh token: the issuer does not rotate it");
+  assert.ok(after.profile.exp > Date.now() / 1000 + 60, "the new ID token has not expired");
+  assert.ok(sent.length >= 2, "the list and the new link went to the API");
+  assert.ok(sent.every((token) => token === after.id_token), "the API only ever got the renewed ID token");
+  await ctx.screenshot(page, "renewed");
+  return { grants, sentToApi: sent.length };
 }
