@@ -66,7 +66,8 @@ def issuer_for(settings: Settings) -> Issuer:
                     client_id, frozenset(props.get("CallbackURLs", [])), frozenset(props.get("LogoutURLs", [])),
                     frozenset(props.get("AllowedOAuthScopes", [])), frozenset(props.get("AllowedOAuthFlows", [])))
             pools[names.pool_id] = Pool(names.pool_id, names.issuer, pool_clients, users)
-    return Issuer(pools, token_lifetime_seconds=settings.token_lifetime_seconds)
+    return Issuer(pools, token_lifetime_seconds=settings.token_lifetime_seconds,
+                  refresh_token_lifetime_seconds=settings.refresh_token_lifetime_seconds)
 
 
 class Supervisor:

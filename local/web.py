@@ -34,8 +34,10 @@ def client_config(client: WebClient, settings: Settings) -> dict[str, Any]:
     """The client's ``config.json``: the issuer and app client of its stack's pool, its services."""
     template = Template.load(settings.assembly, client.stack)
     pool = next(iter(user_pool_names(template, settings.issuer_base).values()))
+    # As deployed: the revocation endpoint is given, not left to the discovery document.
     auth = web_config.sign_in_config(authority=pool.issuer, client_id=next(iter(pool.client_ids.values())),
-                                     site_url=settings.web_origin(client))
+                                     site_url=settings.web_origin(client),
+                                     revocation_endpoint=f"{pool.issuer}/oauth2/revoke")
     broker = f"ws://localhost:{settings.ports['mqtt_ws']}/mqtt"
     if client.name == "shortener":
         return web_config.shortener_config(auth=auth, api_url=settings.url("shortener_api", "/"),

@@ -20,7 +20,7 @@ from stacks.common.static_site import (
     regional_endpoint,
 )
 from stacks.common.users import WebUsers
-from stacks.common.web_config import ask_around_me_config, sign_in_config
+from stacks.common.web_config import ask_around_me_config, cognito_revocation_endpoint, sign_in_config
 
 # The HTTP API's origin cannot be named in its web client's CSP: the API's CORS configuration
 # names the site's distribution, which names its headers policy, so the policy naming the API
@@ -92,7 +92,10 @@ class AskAroundMeStack(cdk.Stack):
                    else [issuer_origin(issuer.url)])
         site.publish(
             runtime_config=ask_around_me_config(
-                auth=sign_in_config(authority=issuer.url, client_id=issuer.audience[0], site_url=site.url),
+                auth=sign_in_config(
+                    authority=issuer.url, client_id=issuer.audience[0], site_url=site.url,
+                    revocation_endpoint=cognito_revocation_endpoint(self.users.hosted_domain_url)
+                    if self.users is not None else None),
                 api_url=self.api.url, region=cdk.Aws.REGION,
                 identity_pool_id=self.realtime.identities.identity_pool_id,
                 realtime_mode="iot", realtime_url=f"wss://{iot_endpoint}/mqtt",

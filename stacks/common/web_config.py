@@ -21,12 +21,23 @@ def sign_out_url(site_url: str) -> str:
     return f"{site_url}/"
 
 
-def sign_in_config(*, authority: str, client_id: str, site_url: str) -> dict[str, Any]:
+def sign_in_config(*, authority: str, client_id: str, site_url: str,
+                   revocation_endpoint: str | None = None) -> dict[str, Any]:
     """The ``auth`` block every client reads: an OIDC authorization-code flow with PKCE against
     ``authority`` (the issuer; for Cognito ``https://cognito-idp.<region>.amazonaws.com/<pool>``,
-    whose discovery document points at the hosted domain), the ID token sent to the API."""
+    whose discovery document points at the hosted domain), the ID token sent to the API.
+
+    ``revocation_endpoint``: where signing out revokes the refresh token. Cognito's discovery
+    document does not name its ``/oauth2/revoke``, so a stack with a hosted domain gives it
+    (``cognito_revocation_endpoint``); None leaves it to the provider's discovery document."""
     return {"authority": authority, "clientId": client_id, "redirectUri": callback_url(site_url),
-            "postLogoutRedirectUri": sign_out_url(site_url), "scope": SIGN_IN_SCOPE, "idTokenForApi": True}
+            "postLogoutRedirectUri": sign_out_url(site_url), "scope": SIGN_IN_SCOPE, "idTokenForApi": True,
+            "revocationEndpoint": revocation_endpoint}
+
+
+def cognito_revocation_endpoint(hosted_domain_url: str) -> str:
+    """Cognito's token revocation endpoint on the user pool's hosted domain."""
+    return f"{hosted_domain_url}/oauth2/revoke"
 
 
 def shortener_config(*, auth: Mapping[str, Any], api_url: str, short_link_base: str) -> dict[str, Any]:

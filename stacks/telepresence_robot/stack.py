@@ -20,7 +20,7 @@ from stacks.common.static_site import (
     execute_api_origin,
     regional_endpoint,
 )
-from stacks.common.web_config import robot_config, sign_in_config
+from stacks.common.web_config import cognito_revocation_endpoint, robot_config, sign_in_config
 from stacks.telepresence_robot.api import DriveApi
 from stacks.telepresence_robot.config import TelepresenceRobotConfig
 from stacks.telepresence_robot.device import RobotDevice
@@ -131,7 +131,8 @@ class TelepresenceRobotStack(cdk.Stack):
         site.publish(
             runtime_config=robot_config(
                 auth=sign_in_config(authority=users.issuer_url, client_id=users.client.user_pool_client_id,
-                                    site_url=site.url),
+                                    site_url=site.url,
+                                    revocation_endpoint=cognito_revocation_endpoint(users.hosted_domain_url)),
                 api_url=self.api.publish_url, region=cdk.Aws.REGION, identity_pool_id=self.viewers.identity_pool_id,
                 signaling_channel_arn=self.device.channel.attr_arn,
                 telemetry_mode="iot", telemetry_url=f"wss://{data_endpoint}/mqtt",

@@ -12,7 +12,7 @@ from stacks.common.static_site import (
     execute_api_origin,
 )
 from stacks.common.users import WebUsers
-from stacks.common.web_config import shortener_config, sign_in_config
+from stacks.common.web_config import cognito_revocation_endpoint, shortener_config, sign_in_config
 from stacks.url_shortener.api import ShortenerApi
 from stacks.url_shortener.cdn import ShortenerDistribution
 from stacks.url_shortener.config import UrlShortenerConfig
@@ -72,7 +72,8 @@ class UrlShortenerStack(cdk.Stack):
         site.publish(
             runtime_config=shortener_config(
                 auth=sign_in_config(authority=self.users.issuer_url, client_id=self.users.client.user_pool_client_id,
-                                    site_url=site.url),
+                                    site_url=site.url,
+                                    revocation_endpoint=cognito_revocation_endpoint(self.users.hosted_domain_url)),
                 api_url=self.api.api.url, short_link_base=self.cdn.url),
             connect_sources=[execute_api_origin(self.api.api.rest_api_id),
                              *cognito_sign_in_sources(self.users.hosted_domain_url)])

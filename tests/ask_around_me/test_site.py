@@ -11,7 +11,7 @@ from stacks.common.config import ConfigError
 from stacks.suite import ASK_AROUND_ME
 from tests.ask_around_me.conftest import EXTERNAL_AUDIENCE, EXTERNAL_ISSUER
 from tests.common.sites import hosted_site, runtime_config
-from tests.support.templates import one
+from tests.support.templates import one, render
 
 REGIONAL_APIS = "https://*.execute-api.<AWS::Region>.<AWS::URLSuffix>"
 
@@ -42,7 +42,9 @@ def test_the_web_client_is_configured_with_the_stacks_issuer_api_identity_pool_i
     assert runtime_config(site, suite.outdir) == {
         "auth": {"authority": f"<{pool_id}.ProviderURL>", "clientId": f"<{client_id}>",
                  "redirectUri": f"{site.url}/callback", "postLogoutRedirectUri": f"{site.url}/",
-                 "scope": "openid email profile", "idTokenForApi": True},
+                 "scope": "openid email profile", "idTokenForApi": True,
+                 # Cognito's discovery document names no revocation endpoint: the hosted domain's.
+                 "revocationEndpoint": f"{_hosted_domain(template)}/oauth2/revoke"},
         "apiUrl": f"<{api_id}.ApiEndpoint>",
         "region": "<AWS::Region>",
         "identityPoolId": f"<{identity_pool_id}>",
@@ -94,6 +96,7 @@ def test_with_an_external_provider_the_client_signs_in_with_its_issuer_and_audie
     # Its callback and sign-out URLs are registered at the provider (the WebUrl output tells them).
     assert runtime_config(site, outdir)["auth"] == {
         "authority": EXTERNAL_ISSUER, "clientId": EXTERNAL_AUDIENCE[0], "redirectUri": f"{site.url}/callback",
+        # No revocationEndpoint: the provider's discovery document names it.
         "postLogoutRedirectUri": f"{site.url}/", "scope": "openid email profile", "idTokenForApi": True}
 
 
@@ -132,3 +135,8 @@ def test_an_attribution_that_is_not_short_plain_text_is_refused(attribution):
     context = {"askAroundMe": {"tileAttribution": attribution}}
     with pytest.raises(ConfigError, match=re.escape("askAroundMe.tileAttribution must be plain text")):
         AskAroundMeConfig.from_context(cdk.App(context=context).node)
+
+
+def _hosted_domain(template: dict) -> str:
+    [output] = [o for key, o in template["Outputs"].items() if key.startswith("HostedDomain")]
+    return render(output["Value"])

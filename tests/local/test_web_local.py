@@ -15,7 +15,8 @@ CONTRACT_KEYS = {  # web/README.md: the keys of each client's config.json
     "askaroundme": {"auth", "apiUrl", "region", "identityPoolId", "realtime", "tiles"},
     "robot": {"auth", "apiUrl", "region", "identityPoolId", "signalingChannelArn", "telemetry"},
 }
-AUTH_KEYS = {"authority", "clientId", "redirectUri", "postLogoutRedirectUri", "scope", "idTokenForApi"}
+AUTH_KEYS = {"authority", "clientId", "redirectUri", "postLogoutRedirectUri", "scope", "idTokenForApi",
+             "revocationEndpoint"}
 
 
 @pytest.fixture(scope="module")

@@ -36,7 +36,9 @@ def test_the_web_client_is_configured_with_the_robots_pool_drive_api_channel_and
     assert runtime_config(site, suite.outdir) == {
         "auth": {"authority": f"<{pool_id}.ProviderURL>", "clientId": f"<{client_id}>",
                  "redirectUri": f"{site.url}/callback", "postLogoutRedirectUri": f"{site.url}/",
-                 "scope": "openid email profile", "idTokenForApi": True},
+                 "scope": "openid email profile", "idTokenForApi": True,
+                 # Cognito's discovery document names no revocation endpoint: the hosted domain's.
+                 "revocationEndpoint": f"{_hosted_domain(template)}/oauth2/revoke"},
         "apiUrl": f"https://<{api_id}>.execute-api.<AWS::Region>.<AWS::URLSuffix>/<{stage_id}>/publish",
         "region": "<AWS::Region>",
         "identityPoolId": f"<{identity_pool_id}>",
@@ -80,3 +82,8 @@ def test_every_robot_gets_its_own_web_client_with_names_of_its_own(suite):
              for r in resources(template, cfn_type).values()}
     assert names == {f"TelepresenceRobot-{ROBOT}-{purpose}-<AWS::Region>"
                      for purpose in ("WebHeaders", "WebOrigin", "WebRoutes")}
+
+
+def _hosted_domain(template: dict) -> str:
+    [output] = [o for key, o in template["Outputs"].items() if key.startswith("HostedDomain")]
+    return render(output["Value"])

@@ -6,7 +6,7 @@ from moto import mock_aws
 
 from stacks.suite import URL_SHORTENER
 from tests.common.sites import hosted_site, runtime_config
-from tests.support.templates import one, resources
+from tests.support.templates import one, render, resources
 from tests.url_shortener.test_api_behaviour import ALICE, SITE_ORIGIN, make_client
 
 
@@ -39,7 +39,9 @@ def test_the_dashboard_is_configured_with_the_stacks_own_issuer_client_api_and_s
     assert runtime_config(site, suite.outdir) == {
         "auth": {"authority": f"<{ids['pool']}.ProviderURL>", "clientId": f"<{ids['client']}>",
                  "redirectUri": f"{site.url}/callback", "postLogoutRedirectUri": f"{site.url}/",
-                 "scope": "openid email profile", "idTokenForApi": True},
+                 "scope": "openid email profile", "idTokenForApi": True,
+                 # Cognito's discovery document names no revocation endpoint: the hosted domain's.
+                 "revocationEndpoint": f"{_hosted_domain(template)}/oauth2/revoke"},
         "apiUrl": f"https://<{ids['api']}>.execute-api.<AWS::Region>.<AWS::URLSuffix>/<{ids['stage']}>/",
         "shortLinkBase": f"https://<{ids['short_links']}.DomainName>",
     }
@@ -84,3 +86,8 @@ def test_a_locally_served_dashboard_is_still_answered_as_a_configured_origin(api
 def test_the_dashboard_url_is_an_output(site, template):
     assert template["Outputs"]["WebUrl"]["Value"] == {"Fn::Join": ["", ["https://", {
         "Fn::GetAtt": [site.distribution_id, "DomainName"]}]]}
+
+
+def _hosted_domain(template: dict) -> str:
+    [output] = [o for key, o in template["Outputs"].items() if key.startswith("HostedDomain")]
+    return render(output["Value"])

@@ -1,9 +1,11 @@
 """The URL shortener dashboard in Chromium against the local services."""
 
 
-def test_a_signed_in_user_creates_copies_edits_follows_and_deletes_a_link(browser, shortener):
+def test_a_signed_in_user_creates_copies_edits_follows_and_deletes_a_link_and_signing_out_revokes_the_session(
+        browser, shortener):
     result = browser.run("shortener", "createEditDeleteAndFollow", **shortener)
     assert result["afterDelete"]["status"] in (301, 302)
+    assert result["refreshAfterSignOut"] == {"status": 400, "error": "invalid_grant"}
 
 
 def test_links_are_listed_a_page_at_a_time(browser, shortener):

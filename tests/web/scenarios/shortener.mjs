@@ -58,10 +58,17 @@ export async function createEditDeleteAndFollow(ctx) {
   const afterDelete = { status: answer.status(), location: answer.headers().location };
   assert.notEqual(afterDelete.location, second, "a deleted short link no longer leads to its address");
   await ctx.screenshot(page, "deleted");
+  const signedIn = await storedUser(page);
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.getByRole("button", { name: "Sign in" }).waitFor();
   assert.equal(new URL(page.url()).origin, new URL(site).origin, "signing out comes back to the dashboard");
-  return { id, afterDelete };
+  // Signing out revoked the refresh token: it renews nothing any more, anywhere.
+  const metadata = await (await page.request.get(`${signedIn.profile.iss}/.well-known/openid-configuration`)).json();
+  const renewal = await page.request.post(metadata.token_endpoint, {
+    form: { grant_type: "refresh_token", refresh_token: signedIn.refresh_token, client_id: signedIn.profile.aud },
+  });
+  const refreshAfterSignOut = { status: renewal.status(), error: (await renewal.json()).error };
+  return { id, afterDelete, refreshAfterSignOut };
 }
 
 export async function listIsPaginated(ctx) {

@@ -37,6 +37,7 @@ export class Session {
       monitorSession: false,
       loadUserInfo: false,
       userStore: new WebStorageStateStore({ store: window.sessionStorage }),
+      ...(config.revocationEndpoint ? { metadataSeed: { revocation_endpoint: config.revocationEndpoint } } : {}),
     });
   }
 
@@ -91,6 +92,13 @@ export class Session {
 
   async signOut(): Promise<void> {
     const hint = this.user?.id_token;
+    try {
+      // Cognito's logout endpoint only ends the hosted sign-in; the refresh token (good for
+      // days) would still renew sessions elsewhere, so it is revoked first (RFC 7009).
+      if (this.user?.refresh_token) await this.manager.revokeTokens(["refresh_token"]);
+    } catch {
+      // Unreachable or no revocation endpoint: signing out here must not depend on it.
+    }
     await this.manager.removeUser();
     this.user = null;
     this.emit();

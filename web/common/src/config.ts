@@ -12,6 +12,8 @@ export interface AuthConfig {
   scope: string;
   /** Send the ID token (true: Cognito authorizers and identity pools need it) or the access token. */
   idTokenForApi: boolean;
+  /** Where signing out revokes the refresh token (Cognito's discovery document names none); null: discovery's. */
+  revocationEndpoint: string | null;
 }
 
 export interface BaseConfig {
@@ -102,6 +104,7 @@ function readAuth(reader: ConfigReader): AuthConfig {
     postLogoutRedirectUri: auth.url("postLogoutRedirectUri"),
     scope: auth.string("scope"),
     idTokenForApi: auth.boolean("idTokenForApi"),
+    revocationEndpoint: auth.optionalUrl("revocationEndpoint"),
   };
 }
 

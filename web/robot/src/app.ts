@@ -108,10 +108,21 @@ export class RobotApp {
     try {
       await this.api.request("POST", "", { body: command });
     } catch (error) {
-      if (error instanceof SessionExpiredError) {
-        this.notice = { kind: "error", text: error.message, action: { label: "Sign in again", run: () => void this.session.signIn() } };
-        this.render();
-      }
+      if (error instanceof SessionExpiredError) this.sessionEnded(error);
+      throw error;
+    }
+  }
+
+  private sessionEnded(error: SessionExpiredError): void {
+    this.notice = { kind: "error", text: error.message, action: { label: "Sign in again", run: () => void this.session.signIn() } };
+    this.render();
+  }
+
+  private async telemetrySession(url: string): Promise<TelemetrySession> {
+    try {
+      return (await new Api(url, this.session).request<TelemetrySession>("POST", "", { body: {} })).data;
+    } catch (error) {
+      if (error instanceof SessionExpiredError) this.sessionEnded(error);
       throw error;
     }
   }
@@ -181,7 +192,7 @@ export class RobotApp {
       target: async () => {
         // The session attaches the viewers' IoT policy to this identity (AWS IoT wants one
         // besides the role) and names the client ids it may use: `<robot>-viewer-<identity>-`.
-        if (telemetry.sessionUrl) session ??= (await new Api(telemetry.sessionUrl, this.session).request<TelemetrySession>("POST", "", { body: {} })).data;
+        if (telemetry.sessionUrl) session ??= await this.telemetrySession(telemetry.sessionUrl);
         const clientId = session ? `${session.clientIdPrefix}${randomSuffix()}` : `${telemetry.topic.split("/")[0]}-viewer-${randomSuffix()}`;
         if (telemetry.mode === "local" || !session) return { url: telemetry.url!, clientId };
         const url = await signedIotUrl(session.iotEndpoint, session.region || this.config.region, this.identityCredentials());
