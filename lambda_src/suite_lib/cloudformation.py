@@ -1,5 +1,5 @@
 """The CloudFormation custom resource protocol, for a function that is itself the service token
-(the suite's deploy-time functions: Ask Around Me's policy detacher, the PDF pipeline's migrations).
+(the suite's deploy-time functions: the browser IoT policy detacher, the PDF pipeline's migrations).
 
 The answer is a JSON document PUT to the request's presigned ResponseURL, at most 4,096 bytes,
 with an empty Content-Type (the URL is presigned without one). The URL is a credential and is
@@ -19,6 +19,21 @@ RESPONSE_ATTEMPTS = 3
 RESPONSE_TIMEOUT_S = 5.0
 # The longest answering can take: every attempt timing out, and the pauses between them.
 ANSWER_BUDGET_S = RESPONSE_ATTEMPTS * RESPONSE_TIMEOUT_S + sum(range(1, RESPONSE_ATTEMPTS))
+REQUEST_TYPES = ("Create", "Update", "Delete")
+
+
+class InvalidRequest(ValueError):
+    """The event is not a CloudFormation custom resource request this resource understands."""
+
+
+def request_type(event: Any) -> str:
+    """The ``RequestType`` of a custom resource request; InvalidRequest for anything else."""
+    if not isinstance(event, Mapping):
+        raise InvalidRequest("the event is not a JSON object")
+    found = event.get("RequestType")
+    if found not in REQUEST_TYPES:
+        raise InvalidRequest(f"RequestType must be one of {', '.join(REQUEST_TYPES)}, got {found!r:.60}")
+    return found
 
 
 def response_body(event: Mapping[str, Any], *, success: bool, reason: str, physical_id: str,

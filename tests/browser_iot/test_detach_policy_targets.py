@@ -8,9 +8,7 @@ through a lister that pages at the edge.
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Iterator
 
 import boto3
 import pytest
@@ -19,6 +17,8 @@ from botocore.stub import Stubber
 from lambda_src.browser_iot.detach_policy_targets import handler as detach
 from lambda_src.browser_iot.detach_policy_targets import logic
 from suite_lib import cloudformation as cloudformation_protocol
+from tests.support.cloudformation import CloudFormationStandIn
+from tests.support.cloudformation import cloudformation_stand_in as running_stand_in
 from tests.support.lambda_context import FakeLambdaContext
 
 from .conftest import REGION
@@ -27,44 +27,10 @@ POLICY = "AskAroundMeBrowsers"
 EMPTY_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iot:Connect", "Resource": "*"}]}
 
 
-class CloudFormationStandIn:
-    """An HTTP server recording the PUTs a custom resource sends to its ResponseURL; it answers
-    500 to the first ``failures`` of them, as a broken network or S3 would."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-        self.failures = 0
-        stand_in = self
-
-        class Recorder(BaseHTTPRequestHandler):
-            def do_PUT(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                stand_in.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
-                failing = stand_in.failures > 0
-                stand_in.failures -= 1
-                self.send_response(500 if failing else 200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/presigned/response?X-Amz-Signature=abc"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def answers(self) -> list[dict[str, Any]]:
-        return [json.loads(request["body"]) for request in self.requests]
-
-
 @pytest.fixture
-def cloudformation():
-    stand_in = CloudFormationStandIn()
-    stand_in.thread.start()
-    yield stand_in
-    stand_in.server.shutdown()
-    stand_in.server.server_close()
+def cloudformation() -> Iterator[CloudFormationStandIn]:
+    with running_stand_in() as stand_in:
+        yield stand_in
 
 
 @pytest.fixture

@@ -5,10 +5,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Iterator
 
 import boto3
 import pytest
@@ -25,47 +23,17 @@ from lambda_src.pdf_pipeline.db import connection  # noqa: E402
 from lambda_src.pdf_pipeline.db.migrate import load_migrations  # noqa: E402
 from lambda_src.pdf_pipeline.migrate import handler as migrate  # noqa: E402
 from suite_lib import cloudformation  # noqa: E402
+from tests.support.cloudformation import CloudFormationStandIn  # noqa: E402
+from tests.support.cloudformation import cloudformation_stand_in as running_stand_in  # noqa: E402
 from tests.support.lambda_context import FakeLambdaContext  # noqa: E402
 
 LATEST = str(len(load_migrations()))
 
 
-class CloudFormationStandIn:
-    """Records the PUTs sent to its URL; answers 500 to the first ``failures`` of them."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-        self.failures = 0
-        stand_in = self
-
-        class Recorder(BaseHTTPRequestHandler):
-            def do_PUT(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                stand_in.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
-                failing, stand_in.failures = stand_in.failures > 0, stand_in.failures - 1
-                self.send_response(500 if failing else 200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/presigned/response?X-Amz-Signature=abc"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def answers(self) -> list[dict[str, Any]]:
-        return [json.loads(request["body"]) for request in self.requests]
-
-
 @pytest.fixture
-def cloudformation_stand_in():
-    stand_in = CloudFormationStandIn()
-    stand_in.thread.start()
-    yield stand_in
-    stand_in.server.shutdown()
-    stand_in.server.server_close()
+def cloudformation_stand_in() -> Iterator[CloudFormationStandIn]:
+    with running_stand_in() as stand_in:
+        yield stand_in
 
 
 @pytest.fixture

@@ -15,11 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
-REQUEST_TYPES = ("Create", "Update", "Delete")
-
-
-class InvalidRequest(ValueError):
-    """The event is not a CloudFormation custom resource request this resource understands."""
+from suite_lib import cloudformation
+from suite_lib.cloudformation import InvalidRequest
 
 
 class PolicyGone(LookupError):
@@ -39,11 +36,7 @@ class Request:
 
 
 def parse_request(event: Any) -> Request:
-    if not isinstance(event, Mapping):
-        raise InvalidRequest("the event is not a JSON object")
-    request_type = event.get("RequestType")
-    if request_type not in REQUEST_TYPES:
-        raise InvalidRequest(f"RequestType must be one of {', '.join(REQUEST_TYPES)}, got {request_type!r:.60}")
+    request_type = cloudformation.request_type(event)
     properties, old = event.get("ResourceProperties"), event.get("OldResourceProperties")
     policy_name = properties.get("PolicyName") if isinstance(properties, Mapping) else None
     if not isinstance(policy_name, str) or not policy_name:

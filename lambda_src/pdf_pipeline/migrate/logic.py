@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
-REQUEST_TYPES = ("Create", "Update", "Delete")
+from suite_lib import cloudformation
+
 PHYSICAL_ID_PREFIX = "pdf-pipeline-audit-schema"
-
-
-class InvalidRequest(ValueError):
-    """Not a CloudFormation custom resource request this resource understands."""
 
 
 class InvalidSecret(ValueError):
@@ -31,11 +28,7 @@ class Request:
 
 
 def parse_request(event: Any) -> Request:
-    if not isinstance(event, Mapping):
-        raise InvalidRequest("the event is not a JSON object")
-    request_type = event.get("RequestType")
-    if request_type not in REQUEST_TYPES:
-        raise InvalidRequest(f"RequestType must be one of {', '.join(REQUEST_TYPES)}, got {request_type!r:.60}")
+    request_type = cloudformation.request_type(event)
     physical = event.get("PhysicalResourceId")
     return Request(request_type, physical if isinstance(physical, str) and physical else None)
 
