@@ -175,6 +175,23 @@ def test_a_broker_refusing_the_command_gets_503_not_an_error(drive, monkeypatch)
     assert drive.published() == []
 
 
+def test_the_broker_client_gives_up_well_inside_the_functions_10_s_timeout(drive):
+    config = drive.iot_data_client().meta.config
+    worst = config.retries["total_max_attempts"] * (config.connect_timeout + config.read_timeout)
+    assert worst + 1 < 10  # a second for the standard mode's backoff
+
+
+def test_an_unreachable_broker_gets_503(drive, monkeypatch):
+    from botocore.exceptions import ConnectTimeoutError
+
+    def hang(**_kwargs):
+        raise ConnectTimeoutError(endpoint_url=f"https://{IOT_DATA_ENDPOINT}")
+
+    monkeypatch.setattr(drive.iot_data_client(), "publish", hang)
+    status, _, body = drive.post(rest_event({"action": "forward"}))
+    assert status == 503 and "try again" in body["message"]
+
+
 INVALID = {
     "empty body": rest_event(raw_body=""),
     "no body": rest_event(),

@@ -7,14 +7,12 @@ import os
 from datetime import datetime, timezone
 from typing import Any
 
-import boto3
-
 from ..shared import aws
 from ..shared.handlers import count, http_handler
 from ..shared.http import json_response, read_json_object, require_caller
 from .logic import answer_message, check_question, parse_new_answer, queue_env_var
 
-sqs = boto3.client("sqs")
+sqs = aws.client("sqs")
 
 
 @http_handler

@@ -8,13 +8,12 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-import boto3
-
+from ..shared import aws
 from ..shared.handlers import count, http_handler
 from ..shared.http import json_response, read_json_object, require_caller
 from .logic import parse_new_question, question_message
 
-sqs = boto3.client("sqs")
+sqs = aws.client("sqs")
 
 
 @http_handler

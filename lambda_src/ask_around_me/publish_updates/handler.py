@@ -11,10 +11,10 @@ import os
 from functools import cache
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.utilities.batch import EventType
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
+from ..shared import aws
 from ..shared.handlers import batch_handler, count, logger, tracer
 from .logic import messages_for
 
@@ -23,7 +23,7 @@ from .logic import messages_for
 def _iot_data(endpoint: str) -> Any:
     """The iot-data client for the account's ATS data endpoint (``xxxx-ats.iot.<region>.amazonaws.com``)."""
     url = endpoint if endpoint.startswith("https://") else f"https://{endpoint}"
-    return boto3.client("iot-data", endpoint_url=url)
+    return aws.client("iot-data", endpoint_url=url)
 
 
 @tracer.capture_method

@@ -1,7 +1,9 @@
 """boto3 for the handlers: one DynamoDB resource per process, tables by name, conditional writes.
 
 Created at import, so during the function's init phase. Handlers only: ``logic`` modules
-never import boto3.
+never import boto3. Every client is bounded (``CLIENT_CONFIG``): at most 2 attempts of 1 s to
+connect and 2 s to read, about 7 s with backoff, inside the functions' 10 s timeout (queries run
+in parallel), so a slow or unreachable service gets the caller an answer (503), not a timeout.
 """
 
 from __future__ import annotations
@@ -11,9 +13,16 @@ from functools import cache
 from typing import Any, Callable
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
-dynamodb = boto3.resource("dynamodb")
+CLIENT_CONFIG = Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 2})
+dynamodb = boto3.resource("dynamodb", config=CLIENT_CONFIG)
+
+
+def client(service: str, **options: Any) -> Any:
+    """A bounded boto3 client (``CLIENT_CONFIG``)."""
+    return boto3.client(service, config=CLIENT_CONFIG, **options)
 
 
 @cache

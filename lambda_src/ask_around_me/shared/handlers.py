@@ -14,8 +14,22 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from botocore.exceptions import BotoCoreError, ClientError
 
 from .http import RequestError, json_response
+
+UNAVAILABLE_MESSAGE = "The service is busy or unreachable right now; try again in a moment"
+# Answers that mean "not now" rather than "not this request" (retrying later can succeed).
+_UNAVAILABLE_CODES = frozenset({
+    "ThrottlingException", "Throttling", "TooManyRequestsException", "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded", "LimitExceededException", "ServiceUnavailable", "InternalServerError",
+    "InternalFailure", "InternalError", "KMSInternalException"})
+
+
+def unavailable(error: ClientError) -> bool:
+    """A throttled or failing service (5xx, or a throttling code), as opposed to a refused request."""
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return status >= 500 or error.response.get("Error", {}).get("Code") in _UNAVAILABLE_CODES
 
 logger = Logger()
 tracer = Tracer()
@@ -32,7 +46,10 @@ def http_handler(route: LambdaHandler) -> LambdaHandler:
     """The Lambda handler of an HTTP API route (payload format 2.0).
 
     The route returns its response; a :class:`.http.RequestError` it raises becomes
-    ``{"message": str(error)}`` with the error's status, counted in the error's metric.
+    ``{"message": str(error)}`` with the error's status, counted in the error's metric. A
+    service that did not answer in time, was unreachable, throttled or failed (the SDK's
+    bounded retries spent) becomes 503 with a message to try again, counted as
+    ``DependencyFailures``; any other error still fails the invocation (a bug, alarmed on).
     """
     @functools.wraps(route)
     def answer(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -41,6 +58,12 @@ def http_handler(route: LambdaHandler) -> LambdaHandler:
         except RequestError as error:
             count(error.metric)
             return json_response(error.status, {"message": str(error)})
+        except (BotoCoreError, ClientError) as error:
+            if isinstance(error, ClientError) and not unavailable(error):
+                raise
+            logger.exception("a service did not answer")
+            count("DependencyFailures")
+            return json_response(503, {"message": UNAVAILABLE_MESSAGE})
 
     return logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)(
         tracer.capture_lambda_handler(metrics.log_metrics(answer)))
