@@ -12,6 +12,7 @@ import pytest
 from lambda_src.ask_around_me.aggregate_answers import handler as aggregate_answers
 from lambda_src.ask_around_me.delete_answer import handler as delete_answer
 from lambda_src.ask_around_me.get_answers import handler as get_answers
+from lambda_src.ask_around_me.get_answers.logic import PAGE_TOKEN_TTL_SECONDS
 
 from .conftest import ANSWERS_TABLE, QUESTIONS_TABLE, http_event, stream_event
 
@@ -192,3 +193,29 @@ def test_a_token_encrypted_for_the_question_but_not_by_this_api_is_invalid(world
                              EncryptionContext={"questionId": answered, "purpose": "answers-page"})["CiphertextBlob"]
     token = base64.urlsafe_b64encode(blob).decode().rstrip("=")
     assert _page(answered, lambda_context, token) == (400, INVALID_TOKEN)
+
+
+def _token_for(world, question_id: str, plaintext: dict) -> str:
+    blob = world.kms.encrypt(KeyId=world.page_token_key_arn, Plaintext=json.dumps(plaintext).encode(),
+                             EncryptionContext={"questionId": question_id, "purpose": "answers-page"})["CiphertextBlob"]
+    return base64.urlsafe_b64encode(blob).decode().rstrip("=")
+
+
+def test_a_page_token_is_refused_once_its_hour_is_over(answered, first_page_token, lambda_context, monkeypatch):
+    issued = get_answers.time.time()
+    monkeypatch.setattr(get_answers.time, "time", lambda: issued + PAGE_TOKEN_TTL_SECONDS + 1)
+    assert _page(answered, lambda_context, first_page_token) == (
+        400, {"message": "Expired page token: start again from the first page"})
+
+
+def test_a_page_token_is_accepted_until_its_hour_is_over(answered, first_page_token, lambda_context, monkeypatch):
+    issued = get_answers.time.time()
+    monkeypatch.setattr(get_answers.time, "time", lambda: issued + PAGE_TOKEN_TTL_SECONDS - 5)
+    assert _page(answered, lambda_context, first_page_token)[0] == 200
+
+
+@pytest.mark.parametrize("plaintext", [
+    {"u": "bob"}, {"u": "bob", "e": "9999999999"}, {"u": "bob", "e": True}, {"u": "bob", "e": 1e30},
+    {"u": "bob", "e": 9999999999, "x": 1}, {"e": 9999999999}])
+def test_a_token_whose_expiry_is_missing_or_malformed_is_invalid(world, answered, lambda_context, plaintext):
+    assert _page(answered, lambda_context, _token_for(world, answered, plaintext)) == (400, INVALID_TOKEN)

@@ -7,6 +7,7 @@ KMS encrypts and decrypts it with the stack's page-token key (PAGE_TOKEN_KEY_ARN
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 import boto3
@@ -62,11 +63,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request: dict[str, Any] = {"KeyConditionExpression": Key("questionId").eq(question_id),
                                "Limit": int(os.environ.get("ANSWERS_PAGE_SIZE", "500"))}
     if ciphertext is not None:
-        request["ExclusiveStartKey"] = start_key(question_id, _decrypt(ciphertext, question_id))
+        request["ExclusiveStartKey"] = start_key(question_id, _decrypt(ciphertext, question_id), now=time.time())
     page = aws.table(os.environ["ANSWERS_TABLE_NAME"]).query(**request)
     body: dict[str, Any] = {"questionId": question_id,
                             "answers": [answer_view(item, caller) for item in page.get("Items", [])]}
     if page.get("LastEvaluatedKey"):
-        body["nextToken"] = token_of(_encrypt(token_plaintext(question_id, page["LastEvaluatedKey"]), question_id))
+        plaintext = token_plaintext(question_id, page["LastEvaluatedKey"], now=time.time())
+        body["nextToken"] = token_of(_encrypt(plaintext, question_id))
     count("AnswerPagesServed")
     return json_response(200, body)
