@@ -22,6 +22,7 @@ import json
 import logging
 import threading
 import uuid
+from abc import ABC, abstractmethod
 from collections import deque
 from datetime import datetime, timezone
 from typing import Any, Callable
@@ -63,7 +64,7 @@ class _Failures:
         return failed
 
 
-class Pump(threading.Thread):
+class Pump(threading.Thread, ABC):
     def __init__(self, name: str, stop: threading.Event) -> None:
         super().__init__(name=name, daemon=True)
         self.stop = stop
@@ -76,8 +77,9 @@ class Pump(threading.Thread):
                 log.exception("%s: polling failed; retrying", self.name)
                 self.stop.wait(MAX_BACKOFF_SECONDS)
 
+    @abstractmethod
     def poll_once(self) -> None:
-        raise NotImplementedError
+        """One poll of the source, its records handed to the function."""
 
 
 class SqsPump(Pump):

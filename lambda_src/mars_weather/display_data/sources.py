@@ -24,6 +24,7 @@ nothing usable raise :class:`SourceUnavailable`; transport failures raise
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Callable, Iterable, Protocol, TypeVar
@@ -196,7 +197,7 @@ def _walk_back(steps: list[Step], page: Callable[[Step], list[dict[str, Any]]],
 
 # --- photo sources ---------------------------------------------------------------------
 
-class _RawImageFeed:
+class _RawImageFeed(ABC):
     """The raw-image feeds behind mars.nasa.gov's galleries: ask for the latest sol, then
     walk back sol by sol (the latest included, at most ``max_days_back``) for a frame."""
 
@@ -209,18 +210,21 @@ class _RawImageFeed:
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
 
+    @abstractmethod
     def latest_sol_query(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """The query for the feed's newest frames (its answer names the latest sol)."""
 
+    @abstractmethod
     def sol_query(self, sol: int) -> dict[str, Any]:
-        raise NotImplementedError
+        """The query for the frames of one sol."""
 
+    @abstractmethod
     def candidate(self, item: dict[str, Any]) -> _Candidate | None:
         """The item as a photo to choose from, or ``None`` (a thumbnail, no usable URL)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def photo(self, chosen: _Candidate) -> Photo:
-        raise NotImplementedError
+        """The chosen candidate as the display's photo."""
 
     def latest(self, upstream: Upstream, *, max_days_back: int, today: date) -> Photo:
         probe = _records(upstream.get_json(self.base_url, self.latest_sol_query(), what=self.what),
