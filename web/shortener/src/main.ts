@@ -6,29 +6,14 @@
 import "@srs/web-common/base.css";
 import "./app.css";
 
-import { Api, ConfigError, describe, loadConfig, Session, showFatal, type BaseConfig } from "@srs/web-common";
+import { startClient, type ConfigReader } from "@srs/web-common";
 
 import { ShortenerApp, type ShortenerConfig } from "./app";
 
 const TITLE = "Short links";
 
-async function main(): Promise<void> {
-  const root = document.getElementById("app")!;
-  let config: ShortenerConfig & BaseConfig;
-  try {
-    config = await loadConfig((reader) => ({ apiUrl: reader.url("apiUrl"), shortLinkBase: reader.url("shortLinkBase") }));
-  } catch (error) {
-    showFatal(root, TITLE, error instanceof ConfigError ? error.message : describe(error));
-    return;
-  }
-  const session = new Session(config.auth);
-  const app = new ShortenerApp(root, TITLE, config, session, new Api(config.apiUrl, session));
-  try {
-    await session.start();
-  } catch (error) {
-    app.fail(describe(error));
-  }
-  app.start();
+function readConfig(reader: ConfigReader): ShortenerConfig {
+  return { apiUrl: reader.url("apiUrl"), shortLinkBase: reader.url("shortLinkBase") };
 }
 
-void main();
+void startClient(TITLE, readConfig, (root, config, session, api) => new ShortenerApp(root, TITLE, config, session, api));
