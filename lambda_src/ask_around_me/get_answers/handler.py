@@ -10,9 +10,7 @@ import os
 import time
 from typing import Any
 
-import boto3
 from boto3.dynamodb.conditions import Key
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from ..shared import aws
@@ -28,10 +26,8 @@ from .logic import (
     token_plaintext,
 )
 
-# KMS answers in milliseconds; bounded so that two calls and two DynamoDB reads fit the
-# function's 10 s timeout even when KMS does not answer.
-kms = boto3.client("kms", config=Config(connect_timeout=1, read_timeout=2,
-                                        retries={"mode": "standard", "total_max_attempts": 2}))
+# Bounded like every client of the app (shared/aws.py).
+kms = aws.client("kms")
 # What KMS answers for a blob that is not a ciphertext of this key for this context.
 _NOT_OUR_TOKEN = ("InvalidCiphertextException", "IncorrectKeyException")
 

@@ -1,9 +1,9 @@
 """boto3 for the handlers: one DynamoDB resource per process, tables by name, conditional writes.
 
 Created at import, so during the function's init phase. Handlers only: ``logic`` modules
-never import boto3. Every client is bounded (``CLIENT_CONFIG``): at most 2 attempts of 1 s to
-connect and 2 s to read, about 7 s with backoff, inside the functions' 10 s timeout (queries run
-in parallel), so a slow or unreachable service gets the caller an answer (503), not a timeout.
+never import boto3. Every client is bounded (``CLIENT_CONFIG``, suite_lib.sdk_timeouts: about
+7 s at most, inside the functions' 10 s timeout; queries run in parallel), so a slow or
+unreachable service gets the caller an answer (503), not a timeout.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-CLIENT_CONFIG = Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 2})
+from suite_lib import sdk_timeouts
+
+CLIENT_CONFIG = Config(**sdk_timeouts.api_call())
 dynamodb = boto3.resource("dynamodb", config=CLIENT_CONFIG)
 
 

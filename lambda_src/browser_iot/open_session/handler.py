@@ -25,7 +25,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from suite_lib import cors
+from suite_lib import cors, sdk_timeouts
 
 from .logic import MissingToken, SessionSettings, bearer_token, session
 
@@ -35,7 +35,7 @@ metrics = Metrics()
 
 # Two calls of at most 2 attempts of (1 s connect + 2 s read) each, backoff included: about
 # 13 s in the worst case, inside the function's 20 s timeout and API Gateway's 29 s.
-_BOUNDED = Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 2})
+_BOUNDED = Config(**sdk_timeouts.api_call())
 identities = boto3.client("cognito-identity", config=_BOUNDED)
 iot = boto3.client("iot", config=_BOUNDED)
 

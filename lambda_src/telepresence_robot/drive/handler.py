@@ -35,7 +35,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from suite_lib import cors
+from suite_lib import cors, sdk_timeouts
 
 from .logic import BadRequest, action_topic, parse_command, read_json_object
 
@@ -45,9 +45,8 @@ metrics = Metrics()
 
 # A drive command is only worth delivering right away: the broker drops it after this.
 MESSAGE_EXPIRY_SECONDS = 5
-# A command late by more than a few seconds is not worth waiting for: 2 attempts of 1 s to
-# connect and 2 s to read (about 7 s with backoff) answer 503 well inside the 10 s timeout.
-_IOT_CONFIG = Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 2})
+# A command late by more than a few seconds is not worth waiting for (suite_lib.sdk_timeouts).
+_IOT_CONFIG = Config(**sdk_timeouts.api_call())
 
 
 @cache
